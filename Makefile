@@ -1,0 +1,66 @@
+# One entry point for everything, the same locally and in CI (.ci/run calls `make test`).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+ANVIL := node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
+STATE := .tessera
+# pytest loads ape's plugin by entry point; the suite drives chains itself, so it is switched off.
+PYTEST := $(BIN)/python -m pytest -p no:ape_test
+CHAIN_PORT ?= 8545
+ARGS ?=
+
+.PHONY: help setup test test-contracts fuzz lint chain chain-stop deploy demo bench bench-gas clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+# The venv is rebuilt when pyproject.toml changes. torch is installed first, pinned to the CPU build that
+# this machine class carries (a bare `torch` requirement would pull a multi-GB CUDA build).
+$(BIN)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(ANVIL): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(BIN)/.installed $(ANVIL) ## Create .venv and install Python and npm dependencies
+
+test: setup ## Run the whole test suite (what CI runs)
+	$(PYTEST) -n 2 tests; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+test-contracts: setup ## Contract tests only
+	$(PYTEST) tests/contracts
+
+fuzz: setup ## Deep stateful fuzzing profile (400 examples x 50 steps)
+	HYPOTHESIS_PROFILE=deep $(PYTEST) tests/contracts/stateful
+
+lint: setup ## ruff check and format check
+	$(BIN)/ruff check offchain scripts tests benchmarks
+	$(BIN)/ruff format --check offchain scripts tests benchmarks
+
+chain: setup ## Start anvil on 127.0.0.1:$(CHAIN_PORT), chain id 1337, state kept under .tessera/
+	$(BIN)/python -m offchain.devchain up --port $(CHAIN_PORT) --state-dir $(STATE)
+
+chain-stop: ## Stop the anvil started by `make chain`
+	@test -x $(BIN)/python && $(BIN)/python -m offchain.devchain down --state-dir $(STATE) || true
+
+deploy: setup ## Deploy to the local chain started by `make chain` (ARGS=--force to redeploy)
+	$(BIN)/ape run deploy --network ethereum:local:node $(ARGS)
+
+demo: setup ## The main job: local chain, contracts deployed, a job run end to end
+	$(BIN)/python -m offchain.demo $(ARGS)
+
+bench-gas: setup ## Gas of every operation and of whole job lifecycles, as a table
+	$(BIN)/python benchmarks/gas.py
+
+bench: setup ## All benchmarks
+	$(BIN)/python benchmarks/gas.py
+
+clean: chain-stop ## Remove build outputs (keeps .venv and node_modules)
+	rm -rf .build $(STATE) .pytest_cache .hypothesis
