@@ -1,0 +1,234 @@
+"""Contract fixtures: compile once, deploy many. Actors are named by role."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+import boa
+import pytest
+from hypothesis import HealthCheck, settings
+
+CONTRACTS = os.path.join(os.path.dirname(__file__), "..", "..", "contracts")
+TSR = 10**18
+DAY = 86_400
+
+# Defaults mirror scripts/params.default.json (the deployment defaults).
+DEFAULTS = {
+    "genesis_supply": 100_000_000 * TSR,
+    "min_stake": 100 * TSR,
+    "unbonding_period": 7 * DAY,
+    "jail_period": 3 * DAY,
+    "slash_reward_bps": 5_000,
+    "epoch_length": DAY,
+    "initial_emission": 100_000 * TSR,
+    "halving_epochs": 365,
+    "protocol_fee_bps": 500,
+    "wrong_result_slash_bps": 10_000,
+    "liveness_slash_bps": 1_000,
+    "min_fee": TSR // 10,
+    "min_collateral": 10 * TSR,
+}
+
+settings.register_profile(
+    "quick",
+    max_examples=50,
+    stateful_step_count=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "deep",
+    max_examples=400,
+    stateful_step_count=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
+
+
+def contract_path(name: str) -> str:
+    return os.path.join(CONTRACTS, name)
+
+
+@pytest.fixture(scope="session")
+def token_deployer():
+    return boa.load_partial(contract_path("TesseraToken.vy"))
+
+
+@pytest.fixture(scope="session")
+def staking_deployer():
+    return boa.load_partial(contract_path("Staking.vy"))
+
+
+@pytest.fixture(scope="session")
+def emitter_deployer():
+    return boa.load_partial(contract_path("RewardEmitter.vy"))
+
+
+@pytest.fixture(scope="session")
+def registry_deployer():
+    return boa.load_partial(contract_path("JobRegistry.vy"))
+
+
+@dataclass
+class Protocol:
+    token: object
+    staking: object
+    emitter: object
+    registry: object
+    governance: str
+
+
+def deploy_protocol(token_deployer, staking_deployer, emitter_deployer, registry_deployer, governance,
+                    fee_token=None, **overrides) -> Protocol:
+    """Deploy and wire the four contracts the way scripts/deploy.py does."""
+    p = {**DEFAULTS, **overrides}
+    with boa.env.prank(governance):
+        token = token_deployer.deploy(governance, p["genesis_supply"])
+        staking = staking_deployer.deploy(
+            token.address, p["min_stake"], p["unbonding_period"], p["jail_period"], p["slash_reward_bps"]
+        )
+        emitter = emitter_deployer.deploy(
+            token.address, p["epoch_length"], p["initial_emission"], p["halving_epochs"]
+        )
+        registry = registry_deployer.deploy(
+            (fee_token or token).address,
+            staking.address,
+            emitter.address,
+            p["protocol_fee_bps"],
+            p["wrong_result_slash_bps"],
+            p["liveness_slash_bps"],
+            p["min_fee"],
+            p["min_collateral"],
+        )
+        token.set_emitter(emitter.address)
+        staking.set_job_registry(registry.address)
+        emitter.set_job_registry(registry.address)
+    return Protocol(token, staking, emitter, registry, governance)
+
+
+@pytest.fixture
+def governance():
+    return boa.env.generate_address("governance")
+
+
+@pytest.fixture
+def requester():
+    return boa.env.generate_address("requester")
+
+
+@pytest.fixture
+def operators():
+    return [boa.env.generate_address(f"operator{i}") for i in range(4)]
+
+
+@pytest.fixture
+def operator(operators):
+    return operators[0]
+
+
+@pytest.fixture
+def stranger():
+    return boa.env.generate_address("stranger")
+
+
+@pytest.fixture
+def protocol(token_deployer, staking_deployer, emitter_deployer, registry_deployer, governance) -> Protocol:
+    return deploy_protocol(token_deployer, staking_deployer, emitter_deployer, registry_deployer, governance)
+
+
+@pytest.fixture
+def token(protocol):
+    return protocol.token
+
+
+@pytest.fixture
+def staking(protocol):
+    return protocol.staking
+
+
+@pytest.fixture
+def emitter(protocol):
+    return protocol.emitter
+
+
+@pytest.fixture
+def registry(protocol):
+    return protocol.registry
+
+
+def fund(protocol: Protocol, account: str, amount: int) -> None:
+    with boa.env.prank(protocol.governance):
+        protocol.token.transfer(account, amount)
+
+
+def stake_operator(protocol: Protocol, operator: str, amount: int = 1_000 * TSR) -> None:
+    """Register and bond `amount` for `operator` (funding it from governance's genesis supply)."""
+    fund(protocol, operator, amount)
+    with boa.env.prank(operator):
+        protocol.token.approve(protocol.staking.address, amount)
+        protocol.staking.register("bafkreioperatormetadata")
+        protocol.staking.stake(amount)
+
+
+@pytest.fixture
+def staked_operators(protocol, operators):
+    for op in operators:
+        stake_operator(protocol, op)
+    return operators
+
+
+SPEC_CID = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"
+SPEC_DIGEST = hashlib.sha256(b"hello world\n").digest()
+
+
+def post_job(protocol: Protocol, requester: str, *, fee: int = 10 * TSR, replicas: int = 1, quorum: int = 1,
+             collateral: int = 10 * TSR, claim_window: int = 600, commit_window: int = 600,
+             reveal_window: int = 600, fund_requester: bool = True) -> int:
+    if fund_requester:
+        fund(protocol, requester, fee)
+    with boa.env.prank(requester):
+        protocol.token.approve(protocol.registry.address, fee)
+        return protocol.registry.post_job(
+            SPEC_CID, SPEC_DIGEST, fee, replicas, quorum, collateral, claim_window, commit_window, reveal_window
+        )
+
+
+def digest_of(label: str) -> bytes:
+    return hashlib.sha256(label.encode()).digest()
+
+
+def salt_of(worker: str) -> bytes:
+    return hashlib.sha256(b"salt" + bytes.fromhex(worker[2:])).digest()
+
+
+def commit(protocol: Protocol, job_id: int, worker: str, result: bytes) -> bytes:
+    salt = salt_of(worker)
+    commitment = protocol.registry.commitment_for(job_id, worker, result, salt)
+    with boa.env.prank(worker):
+        protocol.registry.commit(job_id, commitment)
+    return salt
+
+
+def reveal(protocol: Protocol, job_id: int, worker: str, result: bytes, cid: str = "bafyresult") -> None:
+    with boa.env.prank(worker):
+        protocol.registry.reveal(job_id, result, cid, salt_of(worker))
+
+
+def run_job(protocol: Protocol, requester: str, workers: list[str], results: list[bytes], **post_kwargs) -> int:
+    """Post a job and have each worker claim, commit and reveal its result; then finalize."""
+    n = len(workers)
+    post_kwargs.setdefault("replicas", n)
+    post_kwargs.setdefault("quorum", n // 2 + 1)
+    job_id = post_job(protocol, requester, **post_kwargs)
+    for w in workers:
+        with boa.env.prank(w):
+            protocol.registry.claim(job_id)
+    for w, r in zip(workers, results, strict=True):
+        commit(protocol, job_id, w, r)
+    for w, r in zip(workers, results, strict=True):
+        reveal(protocol, job_id, w, r)
+    protocol.registry.finalize(job_id)
+    return job_id

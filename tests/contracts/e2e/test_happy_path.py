@@ -1,0 +1,18 @@
+"""A job with three agreeing workers completes and pays them."""
+
+from tests.contracts.conftest import TSR, digest_of, run_job
+
+COMPLETED = 5
+
+
+def test_three_agreeing_workers_share_the_fee(protocol, requester, staked_operators):
+    workers = staked_operators[:3]
+    before = [protocol.token.balanceOf(w) for w in workers]
+    job_id = run_job(protocol, requester, workers, [digest_of("42")] * 3, fee=30 * TSR)
+    job = protocol.registry.get_job(job_id)
+    assert job.phase == COMPLETED
+    pool = 30 * TSR * (10_000 - 500) // 10_000
+    paid = [protocol.token.balanceOf(w) - b for w, b in zip(workers, before, strict=True)]
+    assert sum(paid) == pool
+    assert protocol.staking.locked(workers[0]) == 0
+    assert protocol.emitter.points_of(workers[0], 0) == paid[0]
