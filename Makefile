@@ -23,6 +23,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# ape-vyper looks for compilers where vvm installs them; point it at the pip-installed vyper 0.4.3
+	@# (vvm would download a binary from outside the package registries).
+	mkdir -p $$HOME/.vvm && { [ -x $$HOME/.vvm/vyper-0.4.3 ] || ln -sfn $(CURDIR)/$(BIN)/vyper $$HOME/.vvm/vyper-0.4.3; }
 	touch $@
 
 $(ANVIL): package.json package-lock.json
@@ -59,8 +62,10 @@ demo: setup ## The main job: local chain, contracts deployed, a job run end to e
 bench-gas: setup ## Gas of every operation and of whole job lifecycles, as a table
 	$(BIN)/python benchmarks/gas.py
 
-bench: setup ## All benchmarks
+bench: setup ## All benchmarks, each printing a table of ratios against a baseline from the same run
 	$(BIN)/python benchmarks/gas.py
+	$(BIN)/python benchmarks/cid.py
+	$(BIN)/python benchmarks/runner.py
 
 clean: chain-stop ## Remove build outputs (keeps .venv and node_modules)
 	rm -rf .build $(STATE) .pytest_cache .hypothesis
