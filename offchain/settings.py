@@ -1,0 +1,107 @@
+"""Every setting of the worker and CLI, read once from the environment (prefix TESSERA_) or `.env`.
+
+One `Settings` object is built at the edge (CLI entry point) and passed to what needs it; nothing reads
+the environment anywhere else. `.env.example` documents every field (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Worker and CLI settings. Field descriptions are the documentation shown in `.env.example`."""
+
+    model_config = SettingsConfigDict(env_prefix="TESSERA_", env_file=".env", extra="ignore")
+
+    # --- chain --------------------------------------------------------------------------------------
+    rpc_url: str = Field("http://127.0.0.1:8545", description="JSON-RPC endpoint of the chain.")
+    rpc_fallback_urls: list[str] = Field(
+        default_factory=list, description="Extra JSON-RPC endpoints tried in order when rpc_url fails."
+    )
+    rpc_timeout_s: float = Field(10.0, gt=0, description="Timeout of one JSON-RPC request, seconds.")
+    deployments_dir: Path = Field(
+        Path("deployments"), description="Folder holding deployment manifests named <chain-id>.json."
+    )
+    deployment: Path | None = Field(
+        None, description="Manifest file to use; default: <deployments_dir>/<chain id of rpc_url>.json."
+    )
+    confirmations: int = Field(
+        1, ge=0, le=64, description="Blocks a job event must be buried under before the worker acts on it."
+    )
+    poll_interval_s: float = Field(1.0, gt=0, description="Seconds between polls for new blocks and logs.")
+    log_range_blocks: int = Field(
+        2_000, ge=1, le=100_000, description="Largest eth_getLogs block range (halved when the RPC refuses)."
+    )
+    start_block: int | None = Field(
+        None, ge=0, description="First block to scan on a fresh ledger; default: the deployment block."
+    )
+
+    # --- keys ---------------------------------------------------------------------------------------
+    keystore: Path | None = Field(None, description="Encrypted keystore (JSON, eth-account) of the worker.")
+    keystore_password_file: Path | None = Field(
+        None, description="File holding the keystore password (else asked on the terminal)."
+    )
+    private_key: SecretStr | None = Field(
+        None, description="Plaintext key, for local development chains only (prefer a keystore)."
+    )
+
+    # --- transactions -------------------------------------------------------------------------------
+    max_fee_gwei: float = Field(
+        200.0, gt=0, description="Cap on maxFeePerGas; the worker abstains rather than pay more."
+    )
+    priority_fee_gwei: float = Field(1.0, ge=0, description="maxPriorityFeePerGas for new transactions.")
+    fee_bump_percent: int = Field(
+        20, ge=10, le=200, description="Fee increase when replacing a stuck transaction (nodes need >= 10)."
+    )
+    stuck_after_s: float = Field(
+        30.0, gt=0, description="Seconds without a receipt before a transaction is replaced with a higher fee."
+    )
+    min_fee_to_gas_ratio: float = Field(
+        1.0, ge=0, description="Claim a job only if its fee share is worth this many times the gas it costs."
+    )
+
+    # --- IPFS ---------------------------------------------------------------------------------------
+    ipfs: str = Field(
+        "local",
+        description="'local' (embedded block store), a Kubo RPC URL (http://host:5001) "
+        "or 'gateway:<URL>' for a trustless HTTP gateway (read only).",
+    )
+    ipfs_dir: Path = Field(Path(".tessera/ipfs"), description="Folder of the embedded IPFS block store.")
+    ipfs_timeout_s: float = Field(60.0, gt=0, description="Time limit of one IPFS fetch, seconds.")
+    max_input_bytes: int = Field(
+        256 * 1024 * 1024, gt=0, description="Largest spec or input a worker will fetch, bytes."
+    )
+
+    # --- compute ------------------------------------------------------------------------------------
+    device: Literal["auto", "cpu", "cuda", "mps"] = Field(
+        "auto", description="Where workloads run: auto picks CUDA, then MPS, then CPU."
+    )
+    workload_memory_mb: int = Field(
+        8_192, ge=256, description="Memory limit of a workload's child process, MiB."
+    )
+    max_in_flight: int = Field(4, ge=1, le=64, description="Jobs a worker handles at once.")
+
+    # --- worker -------------------------------------------------------------------------------------
+    data_dir: Path = Field(
+        Path(".tessera/worker"), description="Worker state: the SQLite ledger and per-job folders."
+    )
+    metrics_port: int = Field(
+        0, ge=0, le=65_535, description="Port of /metrics, /healthz, /readyz on 127.0.0.1 (0: off)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    log_json: bool = Field(False, description="Write logs as JSON lines instead of text.")
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> Settings:
+        if self.keystore is not None and self.private_key is not None:
+            raise ValueError("set either TESSERA_KEYSTORE or TESSERA_PRIVATE_KEY, not both")
+        return self
+
+    def manifest_path(self, chain_id: int) -> Path:
+        """The deployment manifest for `chain_id` (or the explicit `deployment` file)."""
+        return self.deployment or self.deployments_dir / f"{chain_id}.json"
