@@ -105,3 +105,31 @@ class Settings(BaseSettings):
     def manifest_path(self, chain_id: int) -> Path:
         """The deployment manifest for `chain_id` (or the explicit `deployment` file)."""
         return self.deployment or self.deployments_dir / f"{chain_id}.json"
+
+
+def env_example() -> str:
+    """The text of `.env.example`: every setting, its description and its default."""
+    lines = [
+        "# Tessera settings. Copy to .env (or export the variables) and change what you need.",
+        "# Generated from offchain/settings.py (`python -m offchain.settings > .env.example`);",
+        "# a test fails when the two drift apart.",
+        "",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if default is None:
+            value = ""
+        elif isinstance(default, list):
+            value = ",".join(default) if default else ""
+            value = f"[{value}]" if value else "[]"
+        else:
+            value = str(default)
+        lines.append(f"# {field.description}")
+        prefix = "# " if default is None else ""
+        lines.append(f"{prefix}TESSERA_{name.upper()}={value}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(env_example(), end="")
