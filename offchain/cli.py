@@ -190,6 +190,115 @@ def chain_down(
     devchain.down(state_dir or _default_state_dir())
 
 
+# ----------------------------------------------------------------------------------------------- deploy
+def run_deploy_script(
+    *,
+    network: str,
+    deployments_dir: Path,
+    force: bool = False,
+    params: Path | None = None,
+    account: str | None = None,
+    env: dict[str, str] | None = None,
+) -> str:
+    """Run `ape run deploy` (scripts/deploy.py) in the repository; return its output.
+
+    A failure is raised as the script's own `E_...` one-liner when it printed one, else as `ConfigError`
+    with the end of its output.
+    """
+    import os
+    import re
+    import subprocess
+
+    from offchain.devchain import REPO_ROOT
+
+    ape = Path(sys.executable).with_name("ape")
+    args = [
+        str(ape),
+        "run",
+        "deploy",
+        "--network",
+        network,
+        "--deployments-dir",
+        str(deployments_dir.resolve()),
+    ]
+    args += ["--force"] if force else []
+    args += ["--params", str(params.resolve())] if params is not None else []
+    args += ["--account", account] if account else []
+    proc = subprocess.run(
+        args,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        coded = re.search(r"(E_[A-Z_]+): (.+)", output)
+        if coded:
+            raise _Reported(coded.group(1), coded.group(2).strip())
+        tail = " | ".join(line.strip() for line in output.strip().splitlines()[-3:])
+        raise ConfigError(
+            f"`ape run deploy` failed (exit {proc.returncode}): {tail}", hint="see the output above"
+        )
+    return proc.stdout
+
+
+class _Reported(TesseraError):
+    """An error another program already formatted as ``E_CODE: message``; re-raised with its own code."""
+
+    def __init__(self, code: str, text: str) -> None:
+        self.code = code
+        message, _, hint = text.partition(". Next: ")
+        super().__init__(message, hint=hint)
+
+
+@app.command("deploy")
+def deploy(
+    ctx: typer.Context,
+    network: Annotated[
+        str | None,
+        typer.Option(
+            help="ape network choice \\[default: ethereum:local:<TESSERA_RPC_URL>], "
+            "e.g. ethereum:sepolia:node.",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a live deployment recorded for this chain.")
+    ] = False,
+    params: Annotated[
+        Path | None,
+        typer.Option(
+            help="Parameters JSON \\[default: scripts/params/local.json locally, default.json elsewhere].",
+            exists=True,
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    account: Annotated[
+        str | None, typer.Option(help="ape account alias (required off local chains).", show_default=False)
+    ] = None,
+) -> None:
+    """Deploy and wire the four contracts (`ape run deploy`); writes <deployments-dir>/<chain-id>.json.
+
+    Example: tessera chain up && tessera deploy
+    """
+    state = _state(ctx)
+    settings = state.settings
+    network = network or f"ethereum:local:{settings.rpc_url}"
+    with state.err.status(f"deploying to {network} ..."):
+        output = run_deploy_script(
+            network=network,
+            deployments_dir=settings.deployments_dir,
+            force=force,
+            params=params,
+            account=account,
+        )
+    lines = [ln for ln in output.splitlines() if not ln.startswith(("INFO:", "SUCCESS:"))]
+    typer.echo("\n".join(lines))
+
+
 # ------------------------------------------------------------------------------------------------- ipfs
 ipfs_app = typer.Typer(
     help="Add and read content with the configured IPFS backend (TESSERA_IPFS).", no_args_is_help=True
