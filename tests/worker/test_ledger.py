@@ -1,0 +1,173 @@
+"""The ledger: compare-and-swap transitions, the salt kept across restarts, binding, uint256 round trips."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from offchain.chain.txmanager import TxRecord, TxStatus
+from offchain.errors import ConfigError
+from offchain.worker.ledger import JobState, Ledger, PostedJob
+
+BIG = 2**200 + 7  # a uint256 far beyond SQLite's INTEGER
+
+
+def posted(job_id: int = 1, **overrides) -> PostedJob:
+    values = dict(
+        job_id=job_id,
+        spec_cid="QmSpec",
+        spec_digest=b"\x11" * 32,
+        fee=BIG,
+        replicas=3,
+        quorum=2,
+        collateral=10**19,
+        claim_deadline=1_000,
+        commit_deadline=2_000,
+        reveal_deadline=3_000,
+        posted_block=5,
+        posted_block_hash=b"\x22" * 32,
+    )
+    values.update(overrides)
+    return PostedJob(**values)
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    led = Ledger(tmp_path / "ledger.sqlite3", clock=lambda: 1_700_000_000.0)
+    yield led
+    led.close()
+
+
+def test_a_job_is_recorded_once(ledger):
+    assert ledger.record_posted(posted()) is True
+    assert ledger.record_posted(posted()) is False
+    job = ledger.get_job(1)
+    assert job.state == JobState.SEEN
+    assert job.fee == BIG
+    assert job.spec_digest == b"\x11" * 32
+
+
+def test_transition_is_compare_and_swap(ledger):
+    ledger.record_posted(posted())
+    assert ledger.transition(1, JobState.SEEN, JobState.CLAIMING) is True
+    # a second mover expecting the old state loses, and nothing changes
+    assert ledger.transition(1, JobState.SEEN, JobState.SKIPPED, error_code="E_X") is False
+    job = ledger.get_job(1)
+    assert job.state == JobState.CLAIMING
+    assert job.error_code is None
+    assert ledger.transition(1, (JobState.CLAIMING, JobState.CLAIMED), JobState.CLAIMED) is True
+    assert ledger.history(1) == [(None, "seen"), ("seen", "claiming"), ("claiming", "claimed")]
+
+
+def test_transition_of_an_unknown_job_is_refused(ledger):
+    assert ledger.transition(99, JobState.SEEN, JobState.CLAIMING) is False
+
+
+def test_only_one_of_many_threads_wins_a_transition(ledger):
+    ledger.record_posted(posted())
+    barrier = threading.Barrier(8)
+    wins = []
+
+    def contend(i: int) -> None:
+        barrier.wait()
+        if ledger.transition(1, JobState.SEEN, JobState.CLAIMING, retries=i):
+            wins.append(i)
+
+    threads = [threading.Thread(target=contend, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(wins) == 1
+    assert ledger.get_job(1).retries == wins[0]
+
+
+def test_the_salt_is_created_once_and_survives_a_restart(tmp_path):
+    path = tmp_path / "ledger.sqlite3"
+    calls = []
+
+    def make_salt() -> bytes:
+        calls.append(1)
+        return bytes([len(calls)]) * 32
+
+    led = Ledger(path)
+    led.record_posted(posted())
+    first = led.ensure_salt(1, make_salt)
+    assert led.ensure_salt(1, make_salt) == first
+    led.close()
+
+    reopened = Ledger(path)
+    assert reopened.get_job(1).salt == first
+    assert reopened.ensure_salt(1, make_salt) == first
+    assert len(calls) == 1
+    reopened.close()
+
+
+def test_a_ledger_refuses_another_chain_or_key(ledger):
+    ledger.bind(1337, "0x" + "ab" * 20, "0x" + "cd" * 20)
+    ledger.bind(1337, "0x" + "AB" * 20, "0x" + "cd" * 20)  # same, other case
+    with pytest.raises(ConfigError, match="chain_id 1337"):
+        ledger.bind(1, "0x" + "ab" * 20, "0x" + "cd" * 20)
+    with pytest.raises(ConfigError, match="worker"):
+        ledger.bind(1337, "0x" + "ab" * 20, "0x" + "ef" * 20)
+
+
+def tx(key: str = "claim:1", nonce: int = 0, tx_hash: bytes = b"\x01" * 32) -> TxRecord:
+    return TxRecord(
+        key=key,
+        job_id=1,
+        label="claim(1)",
+        sender="0x" + "cd" * 20,
+        nonce=nonce,
+        to_address="0x" + "ab" * 20,
+        data=b"\x12\x34",
+        value=0,
+        gas=100_000,
+        max_fee=BIG,
+        priority_fee=10**9,
+        raw=b"\xf8raw",
+        hash=tx_hash,
+        status=TxStatus.SIGNED,
+        error=None,
+        mined_block=None,
+        mined_hash=None,
+        created_at=1.0,
+        sent_at=None,
+    )
+
+
+def test_transactions_are_unique_per_key_and_keep_every_attempt(ledger):
+    import sqlite3
+
+    ledger.insert_tx(tx())
+    with pytest.raises(sqlite3.IntegrityError):
+        ledger.insert_tx(tx(tx_hash=b"\x02" * 32))
+    ledger.replace_tx("claim:1", raw=b"\xf8bumped", tx_hash=b"\x03" * 32, max_fee=BIG + 1, priority_fee=2)
+    record = ledger.tx("claim:1")
+    assert (record.raw, record.hash, record.max_fee, record.status) == (
+        b"\xf8bumped",
+        b"\x03" * 32,
+        BIG + 1,
+        TxStatus.SIGNED,
+    )
+    assert ledger.tx_hashes("claim:1") == [b"\x01" * 32, b"\x03" * 32]
+    assert ledger.tx_by_hash(b"\x01" * 32).key == "claim:1"
+    ledger.set_tx_status("claim:1", TxStatus.SENT, sent_at=2.0)
+    assert [r.key for r in ledger.txs([TxStatus.SENT])] == ["claim:1"]
+
+
+def test_cursor_rewind_forgets_newer_blocks(ledger):
+    ledger.advance_cursor("t", 10, {8: b"a" * 32, 10: b"b" * 32}, [(b"a" * 32, 0, 8)], keep=100)
+    assert ledger.cursor("t") == 10
+    assert ledger.unseen([(b"a" * 32, 0), (b"a" * 32, 1)]) == {(b"a" * 32, 1)}
+    ledger.rewind_cursor("t", 7)
+    assert ledger.cursor("t") == 7
+    assert ledger.block_hashes("t") == {}
+    assert ledger.unseen([(b"a" * 32, 0)]) == {(b"a" * 32, 0)}
+
+
+def test_only_the_newest_block_hashes_are_kept(ledger):
+    for n in range(1, 21):
+        ledger.advance_cursor("t", n, {n: bytes([n]) * 32}, [], keep=5)
+    assert sorted(ledger.block_hashes("t")) == [16, 17, 18, 19, 20]
