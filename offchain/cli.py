@@ -369,6 +369,569 @@ def ipfs_cat(
             sys.stdout.buffer.flush()
 
 
+# ---------------------------------------------------------------------------------------------- helpers
+def _client(ctx: typer.Context, *, signer: bool):
+    """Connect to the deployment (with the configured key when ``signer``), behind a spinner."""
+    from offchain.requester import Client
+
+    state = _state(ctx)
+    settings = state.settings
+    with state.err.status(f"connecting to {settings.rpc_url} ..."):
+        return Client.connect(settings, signer=signer)
+
+
+def _amount(value: str | None) -> int | None:
+    from offchain.requester import parse_amount
+
+    return None if value is None else parse_amount(value)
+
+
+def _when(timestamp: int, now: int) -> str:
+    from datetime import UTC, datetime
+
+    at = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    delta = timestamp - now
+    rel = f"in {delta} s" if delta > 0 else f"{-delta} s ago"
+    return f"{at} ({rel})"
+
+
+AMOUNT_HELP = "TSR as a decimal (1.5) or wei with a suffix (15wei)."
+
+
+# --------------------------------------------------------------------------------------------- operator
+operator_app = typer.Typer(
+    help="Register as an operator, stake, unstake and withdraw TSR.", no_args_is_help=True
+)
+app.add_typer(operator_app, name="operator")
+
+
+@operator_app.command("register")
+def operator_register(
+    ctx: typer.Context,
+    metadata_cid: Annotated[
+        str, typer.Argument(help="CID of a JSON file describing the operator (name, contact, hardware).")
+    ] = "",
+) -> None:
+    """Register the configured key as an operator.
+
+    Example: tessera operator register $(tessera ipfs add operator.json)
+    """
+    client = _client(ctx, signer=True)
+    with _state(ctx).err.status("registering ..."):
+        client.register(metadata_cid)
+    typer.echo(
+        f"registered {client.address} (metadata {metadata_cid or 'none'}); next: tessera operator stake 100"
+    )
+
+
+@operator_app.command("stake")
+def operator_stake(
+    ctx: typer.Context, amount: Annotated[str, typer.Argument(help=AMOUNT_HELP, show_default=False)]
+) -> None:
+    """Bond AMOUNT of TSR (approving the staking contract first if needed).
+
+    Example: tessera operator stake 100
+    """
+    from offchain.requester import format_tsr
+
+    client = _client(ctx, signer=True)
+    wei = _amount(amount) or 0
+    with _state(ctx).err.status(f"staking {format_tsr(wei)} ..."):
+        client.stake(wei)
+    status = client.operator_status()
+    typer.echo(
+        f"bonded {format_tsr(status.bonded)} (minimum {format_tsr(status.min_stake)}) for {client.address}"
+    )
+
+
+@operator_app.command("unstake")
+def operator_unstake(
+    ctx: typer.Context, amount: Annotated[str, typer.Argument(help=AMOUNT_HELP, show_default=False)]
+) -> None:
+    """Start unbonding AMOUNT; it stays slashable until withdrawn after the unbonding period.
+
+    Example: tessera operator unstake 50
+    """
+    from offchain.requester import format_tsr
+
+    client = _client(ctx, signer=True)
+    wei = _amount(amount) or 0
+    with _state(ctx).err.status(f"requesting to unstake {format_tsr(wei)} ..."):
+        lock_id, at = client.request_unstake(wei)
+    now = client.operator_status().now
+    typer.echo(f"lock {lock_id}: {format_tsr(wei)} withdrawable {_when(at, now)}")
+    typer.echo(f"next: tessera operator withdraw {lock_id}  (after that time)")
+
+
+@operator_app.command("withdraw")
+def operator_withdraw(
+    ctx: typer.Context,
+    lock_id: Annotated[int, typer.Argument(help="Lock id printed by `unstake`.", min=0, max=7)],
+) -> None:
+    """Withdraw an unbonding lock whose period has passed.
+
+    Example: tessera operator withdraw 0
+    """
+    from offchain.requester import format_tsr
+
+    client = _client(ctx, signer=True)
+    with _state(ctx).err.status(f"withdrawing lock {lock_id} ..."):
+        amount = client.withdraw(lock_id)
+    typer.echo(f"withdrew {format_tsr(amount)} to {client.address}")
+
+
+@operator_app.command("status")
+def operator_status(
+    ctx: typer.Context,
+    address: Annotated[
+        str | None,
+        typer.Argument(help="Operator address \\[default: the configured key's].", show_default=False),
+    ] = None,
+) -> None:
+    """Show an operator's balances, stake, locks and eligibility.
+
+    Example: tessera operator status 0x70997970C51812dc3A010C7d01b50e0d17dc79C8
+    """
+    from rich.table import Table
+
+    from offchain.requester import format_tsr
+
+    client = _client(ctx, signer=address is None)
+    st = client.operator_status(address)
+    table = Table(title=f"operator {st.address}", show_header=False, title_justify="left")
+    table.add_row(
+        "registered",
+        "yes" + (f" (metadata {st.metadata_cid})" if st.metadata_cid else "") if st.registered else "no",
+    )
+    table.add_row("native balance", f"{st.native_balance / 10**18:.6f}")
+    table.add_row("TSR balance", format_tsr(st.tsr_balance))
+    table.add_row("bonded", f"{format_tsr(st.bonded)} (minimum {format_tsr(st.min_stake)})")
+    table.add_row("locked by jobs", format_tsr(st.locked))
+    table.add_row("free stake", format_tsr(st.free_stake))
+    jailed = st.jailed_until > st.now
+    table.add_row("eligible to claim jobs", "yes" if st.eligible else "no" + (" (jailed)" if jailed else ""))
+    if jailed:
+        table.add_row("jailed until", _when(st.jailed_until, st.now))
+    for lock_id, amount, at in st.locks:
+        ready = "withdrawable" if at <= st.now else f"withdrawable {_when(at, st.now)}"
+        table.add_row(f"lock {lock_id}", f"{format_tsr(amount)}, {ready}")
+    _state(ctx).out.print(table)
+
+
+# -------------------------------------------------------------------------------------------------- job
+job_app = typer.Typer(
+    help="Post compute jobs, follow them and fetch their verified results.", no_args_is_help=True
+)
+app.add_typer(job_app, name="job")
+
+
+def _spec_module():
+    try:
+        from offchain.compute import spec
+    except ImportError as err:  # pragma: no cover - only while the compute package is missing
+        raise ConfigError(
+            f"the job spec model is not available ({err})", hint="reinstall the project"
+        ) from None
+    return spec
+
+
+@job_app.command("schema")
+def job_schema() -> None:
+    """Print the JSON Schema of job specs (for frontends and editors).
+
+    Example: tessera job schema > spec.schema.json
+    """
+    import json
+
+    typer.echo(json.dumps(_spec_module().json_schema(), indent=2))
+
+
+@job_app.command("submit")
+def job_submit(
+    ctx: typer.Context,
+    spec_file: Annotated[
+        Path, typer.Argument(help="Job spec (JSON).", exists=True, dir_okay=False, readable=True)
+    ],
+    fee: Annotated[str, typer.Option(help="Fee escrowed for the workers. " + AMOUNT_HELP)] = "1",
+    replicas: Annotated[int, typer.Option(help="Workers that run the job.", min=1, max=8)] = 1,
+    quorum: Annotated[
+        int | None,
+        typer.Option(
+            help="Agreeing results needed \\[default: a strict majority].", min=1, max=8, show_default=False
+        ),
+    ] = None,
+    collateral: Annotated[
+        str | None,
+        typer.Option(
+            help="Stake each worker locks \\[default: the registry's minimum]. " + AMOUNT_HELP,
+            show_default=False,
+        ),
+    ] = None,
+    claim_window: Annotated[int, typer.Option(help="Seconds to claim.", min=30, max=86_400)] = 300,
+    commit_window: Annotated[
+        int, typer.Option(help="Seconds after the claim deadline to commit.", min=30, max=86_400)
+    ] = 300,
+    reveal_window: Annotated[
+        int, typer.Option(help="Seconds after the commit deadline to reveal.", min=30, max=86_400)
+    ] = 300,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait until the job is settled and show its status.")
+    ] = False,
+) -> None:
+    """Validate SPEC_FILE, add it to IPFS, approve the fee and post the job; prints the job id.
+
+    Example: tessera job submit examples/matmul.json --fee 2 --replicas 3
+    """
+    spec_bytes = spec_file.read_bytes()
+    _spec_module().parse_spec(spec_bytes)  # a malformed spec stops here: nothing is uploaded or sent
+    if quorum is not None and not (2 * quorum > replicas and quorum <= replicas):
+        raise ConfigError(
+            f"--quorum {quorum} is not a strict majority of --replicas {replicas}",
+            hint=f"use a quorum between {replicas // 2 + 1} and {replicas}",
+        )
+    state = _state(ctx)
+    client = _client(ctx, signer=True)
+    with open_ipfs(state.settings) as backend, state.err.status("adding the spec to IPFS ..."):
+        spec_cid = str(backend.add_bytes(spec_bytes))
+    with state.err.status(f"posting job (spec {spec_cid}) ..."):
+        job_id, _ = client.post_job(
+            spec_cid,
+            spec_bytes,
+            fee=_amount(fee) or 0,
+            replicas=replicas,
+            quorum=quorum,
+            collateral=_amount(collateral),
+            windows=(claim_window, commit_window, reveal_window),
+        )
+    typer.echo(job_id)
+    state.err.print(f"job {job_id} posted; next: tessera job status {job_id}")
+    if wait:
+        _wait(ctx, client, job_id, timeout_s=claim_window + commit_window + reveal_window + 60)
+        _print_status(ctx, client.job_status(job_id), client)
+
+
+def _wait(ctx: typer.Context, client, job_id: int, *, timeout_s: float) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    with _state(ctx).err.status(f"job {job_id}: waiting ...") as status:
+        while True:
+            view = client.contracts.get_job(job_id)
+            status.update(
+                f"job {job_id}: {view.phase.name.lower()} ({view.claims} claimed, {view.commits} "
+                f"committed, {view.reveals} revealed)"
+            )
+            if view.phase.terminal:
+                return
+            if time.monotonic() > deadline:
+                raise TesseraError(
+                    f"job {job_id} is still {view.phase.name.lower()} after {timeout_s:.0f} s",
+                    hint=f"check again later with `tessera job status {job_id}`",
+                )
+            time.sleep(0.5)
+
+
+@job_app.command("wait")
+def job_wait(
+    ctx: typer.Context,
+    job_id: Annotated[int, typer.Argument(help="Job id.", min=1)],
+    timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 900,
+) -> None:
+    """Wait until a job is settled (Completed, Failed, Cancelled or Expired), then show its status.
+
+    Example: tessera job wait 1 --timeout 300
+    """
+    client = _client(ctx, signer=False)
+    _wait(ctx, client, job_id, timeout_s=timeout)
+    _print_status(ctx, client.job_status(job_id), client)
+
+
+def _print_status(ctx: typer.Context, st, client) -> None:
+    from rich.table import Table
+
+    from offchain.requester import format_tsr
+
+    v = st.view
+    now = int(client.w3.eth.get_block("latest")["timestamp"])
+    head = Table(title=f"job {v.job_id}: {st.phase}", show_header=False, title_justify="left")
+    head.add_row("requester", v.requester)
+    head.add_row("spec", f"{st.spec_cid} (sha256 0x{st.spec_digest.hex()})" if st.spec_cid else "?")
+    head.add_row("fee / collateral", f"{format_tsr(v.fee)} / {format_tsr(v.collateral)} per worker")
+    head.add_row("replicas / quorum", f"{v.replicas} / {v.quorum}")
+    head.add_row("claims / commits / reveals", f"{v.claims} / {v.commits} / {v.reveals}")
+    head.add_row("claim deadline", _when(v.claim_deadline, now))
+    head.add_row("commit deadline", _when(v.commit_deadline, now))
+    head.add_row("reveal deadline", _when(v.reveal_deadline, now))
+    if st.result_digest is not None:
+        head.add_row("agreed digest", "0x" + st.result_digest.hex())
+        head.add_row("result CID", st.result_cid or "?")
+        head.add_row(
+            "paid to workers",
+            format_tsr(st.fee_paid) + f" (protocol fee burned {format_tsr(st.protocol_fee or 0)})",
+        )
+    out = _state(ctx).out
+    out.print(head)
+    if st.workers:
+        table = Table("worker", "committed", "revealed", "digest", "paid", "slashed")
+        for w in st.workers:
+            digest = "—" if w.result_digest is None else "0x" + w.result_digest.hex()[:12] + "…"
+            if w.result_digest is not None and st.result_digest is not None:
+                digest += " ✓" if w.result_digest == st.result_digest else " ✗"
+            slashed = f"{format_tsr(w.slashed)} ({', '.join(w.slash_reasons)})" if w.slashed else "—"
+            table.add_row(
+                w.worker,
+                "yes" if w.committed else "no",
+                "yes" if w.revealed else "no",
+                digest,
+                format_tsr(w.paid) if w.paid else "—",
+                slashed,
+            )
+        out.print(table)
+
+
+@job_app.command("status")
+def job_status(ctx: typer.Context, job_id: Annotated[int, typer.Argument(help="Job id.", min=1)]) -> None:
+    """Show a job's phase, deadlines, claimants, commits, reveals, payouts and slashes.
+
+    Example: tessera job status 1
+    """
+    client = _client(ctx, signer=False)
+    _print_status(ctx, client.job_status(job_id), client)
+
+
+@job_app.command("result")
+def job_result(
+    ctx: typer.Context,
+    job_id: Annotated[int, typer.Argument(help="Job id.", min=1)],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to write job-<id>.safetensors into.")
+    ] = Path("."),
+) -> None:
+    """Fetch a completed job's agreed result from IPFS, check it against the agreed digest, save it.
+
+    Example: tessera job result 1 --out results/
+    """
+    state = _state(ctx)
+    client = _client(ctx, signer=False)
+    with open_ipfs(state.settings) as backend, state.err.status(f"fetching the result of job {job_id} ..."):
+        saved = client.save_result(job_id, out, backend)
+    typer.echo(str(saved.path))
+    state.err.print(f"{saved.size} bytes from {saved.cid}, sha256 0x{saved.digest.hex()} (the agreed digest)")
+    for name, (dtype, shape) in saved.tensors.items():
+        state.err.print(f"  {name}: {dtype} {shape}")
+
+
+# ---------------------------------------------------------------------------------------------- rewards
+rewards_app = typer.Typer(
+    help="See and claim the epoch emission earned by verified work.", no_args_is_help=True
+)
+app.add_typer(rewards_app, name="rewards")
+
+
+@rewards_app.command("status")
+def rewards_status(
+    ctx: typer.Context,
+    address: Annotated[
+        str | None,
+        typer.Argument(help="Operator address \\[default: the configured key's].", show_default=False),
+    ] = None,
+) -> None:
+    """List ended epochs with unclaimed emission for an operator.
+
+    Example: tessera rewards status
+    """
+    from offchain.requester import format_tsr
+
+    client = _client(ctx, signer=address is None)
+    pending = client.claimable_epochs(address)
+    if not pending:
+        typer.echo("nothing to claim yet (emission is claimable once an epoch you worked in has ended)")
+    for epoch, amount in pending:
+        typer.echo(f"epoch {epoch}: {format_tsr(amount)}")
+
+
+@rewards_app.command("claim")
+def rewards_claim(ctx: typer.Context) -> None:
+    """Claim the emission of every ended epoch in which the configured operator earned points.
+
+    Example: tessera rewards claim
+    """
+    from offchain.requester import format_tsr
+
+    client = _client(ctx, signer=True)
+    with _state(ctx).err.status("claiming emission ..."):
+        amount, epochs = client.claim_rewards()
+    typer.echo(f"claimed {format_tsr(amount)} for epochs {', '.join(map(str, epochs))} to {client.address}")
+
+
+# ----------------------------------------------------------------------------------------------- worker
+worker_app = typer.Typer(
+    help="Run the oracle worker, or check that it is ready to run.", no_args_is_help=True
+)
+app.add_typer(worker_app, name="worker")
+
+
+@worker_app.command("run")
+def worker_run(ctx: typer.Context) -> None:
+    """Run the oracle worker until Ctrl-C (claims, computes, commits, reveals, finalises, claims emission).
+
+    Example: TESSERA_KEYSTORE=op.json TESSERA_KEYSTORE_PASSWORD_FILE=pw tessera worker run
+    """
+    from offchain.worker.__main__ import run_worker
+
+    run_worker(_state(ctx).settings)
+
+
+@worker_app.command("doctor")
+def worker_doctor(ctx: typer.Context) -> None:
+    """Check everything a worker needs: chain id, contract code, key, balances, stake, IPFS, device.
+
+    Example: tessera worker doctor
+    """
+    from rich.table import Table
+
+    state = _state(ctx)
+    table = Table("check", "", "detail", title="tessera worker doctor", title_justify="left")
+    failures: list[TesseraError] = []
+    for name, outcome in _doctor_checks(state.settings):
+        if isinstance(outcome, TesseraError):
+            failures.append(outcome)
+            table.add_row(name, "[red]✗[/]", str(outcome))
+        elif outcome is None:
+            table.add_row(name, "[dim]–[/]", "[dim]skipped (an earlier check failed)[/]")
+        else:
+            table.add_row(name, "[green]✓[/]", outcome)
+    state.out.print(table)
+    if failures:
+        _fail(failures[0])
+    state.out.print("ready: `tessera worker run` starts the worker")
+
+
+def _doctor_checks(settings: Settings):
+    """Yield (check, detail | TesseraError | None for skipped) in dependency order; never raise."""
+    from offchain.requester import format_tsr
+
+    def attempt(fn):
+        try:
+            return fn()
+        except TesseraError as err:
+            return err
+        except Exception as err:  # noqa: BLE001 - doctor reports, it does not crash
+            return TesseraError(f"{type(err).__name__}: {err}")
+
+    from offchain.chain import preflight
+    from offchain.chain.bindings import Tessera
+    from offchain.chain.manifest import load_manifest
+    from offchain.chain.rpc import connect
+
+    w3 = connect(settings)
+    chain_id = attempt(lambda: int(w3.eth.chain_id))
+    yield "RPC", chain_id if isinstance(chain_id, TesseraError) else f"{settings.rpc_url} is chain {chain_id}"
+    ok = not isinstance(chain_id, TesseraError)
+    manifest = attempt(lambda: load_manifest(settings.manifest_path(chain_id))) if ok else None
+    yield (
+        "deployment manifest",
+        manifest
+        if not ok or isinstance(manifest, TesseraError)
+        else (f"{settings.manifest_path(chain_id)} ({manifest.network}, block {manifest.deployment_block})"),
+    )
+    ok = ok and not isinstance(manifest, TesseraError)
+    code = attempt(lambda: preflight.check_chain(w3, manifest, rpc_url=settings.rpc_url)) if ok else None
+    yield (
+        "contract code",
+        code if not ok or isinstance(code, TesseraError) else "all four contracts have code",
+    )
+    chain_ok = ok and not isinstance(code, TesseraError)
+
+    from offchain.chain.keys import load_account
+
+    account = attempt(lambda: load_account(settings))
+    yield (
+        "signing key",
+        account
+        if isinstance(account, TesseraError)
+        else f"{account.address}"
+        + (
+            " (from TESSERA_KEYSTORE)"
+            if settings.keystore
+            else " (from TESSERA_PRIVATE_KEY: local development only)"
+        ),
+    )
+    key_ok = not isinstance(account, TesseraError)
+    ok = chain_ok and key_ok
+    balance = (
+        attempt(
+            lambda: preflight.check_balance(
+                w3, account.address, min_balance_wei=preflight.DEFAULT_MIN_BALANCE_WEI
+            )
+        )
+        if ok
+        else None
+    )
+    yield (
+        "gas balance",
+        balance if balance is None or isinstance(balance, TesseraError) else f"{balance / 10**18:.6f}",
+    )
+    contracts = Tessera(w3, manifest) if ok else None
+
+    def stake():
+        _, bonded, free, minimum, _ = preflight.check_stake(contracts, account.address)
+        tsr = contracts.balance_of(account.address)
+        return (
+            f"bonded {format_tsr(bonded)} (minimum {format_tsr(minimum)}), free {format_tsr(free)}; "
+            f"wallet {format_tsr(tsr)}"
+        )
+
+    yield "stake", attempt(stake) if ok else None
+
+    def ipfs():
+        probe = b"tessera worker doctor\n"
+        with open_ipfs(settings) as backend:
+            cid = backend.add_bytes(probe, pin=False)
+            back = backend.cat(cid, max_bytes=1024, timeout_s=settings.ipfs_timeout_s)
+            if back != probe:
+                raise TesseraError(f"{backend.describe()} returned other bytes for {cid}")
+            return f"{backend.describe()}: add and cat work"
+
+    yield "IPFS", attempt(ipfs)
+
+    def device():
+        import torch
+
+        want = settings.device
+        if want in ("auto", "cuda") and torch.cuda.is_available():
+            return f"cuda: {torch.cuda.get_device_name(0)} (torch {torch.__version__})"
+        if want == "cuda":
+            raise ConfigError("TESSERA_DEVICE=cuda but torch sees no CUDA device", hint="use auto or cpu")
+        mps = getattr(torch.backends, "mps", None)
+        if want in ("auto", "mps") and mps is not None and mps.is_available():
+            return f"mps (torch {torch.__version__})"
+        if want == "mps":
+            raise ConfigError("TESSERA_DEVICE=mps but torch sees no MPS device", hint="use auto or cpu")
+        return f"cpu, {torch.get_num_threads()} threads (torch {torch.__version__})"
+
+    yield "compute device", attempt(device)
+
+
+# ------------------------------------------------------------------------------------------------- demo
+@app.command("demo")
+def demo(
+    faulty: Annotated[
+        bool, typer.Option("--faulty", help="One of the three workers lies; watch it get slashed.")
+    ] = False,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the temporary folder (logs, ledgers) afterwards.")
+    ] = False,
+) -> None:
+    """Run the whole market locally: chain, IPFS, contracts, three workers, three jobs, payouts.
+
+    Example: tessera demo --faulty
+    """
+    from offchain.demo import run_demo
+
+    run_demo(faulty=faulty, keep=keep)
+
+
 def main() -> None:
     """Console-script entry for `python -m offchain.cli`."""
     app()
