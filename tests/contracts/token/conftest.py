@@ -6,15 +6,19 @@ from __future__ import annotations
 import boa
 import pytest
 from eth_utils import to_checksum_address
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from tests.contracts.conftest import DEFAULTS
 
 GENESIS = DEFAULTS["genesis_supply"]
 
-# Stateless property tests stay at or below 200 examples whatever the profile.
-capped = settings(max_examples=min(settings.default.max_examples, 200))
+# Stateless property tests stay at or below 200 examples whatever the profile. Function-scoped fixtures are
+# safe under @given here: the boa plugin anchors every example, so chain state rolls back between inputs.
+capped = settings(
+    max_examples=min(settings.default.max_examples, 200),
+    suppress_health_check=[*settings.default.suppress_health_check, HealthCheck.function_scoped_fixture],
+)
 
 addresses = st.binary(min_size=20, max_size=20).map(to_checksum_address)
 
