@@ -24,6 +24,8 @@ RAW_BLOCK_TYPE = "application/vnd.ipld.raw"
 class GatewayReader(BlockReader):
     """Verified reads from a trustless gateway at ``gateway_url`` (e.g. ``https://trustless-gateway.link``)."""
 
+    fetch_concurrency = 8
+
     def __init__(
         self,
         gateway_url: str,

@@ -31,6 +31,8 @@ _SMALL_RESPONSE: Final = 1 << 20
 class KuboRpcClient(BlockReader):
     """Client for a Kubo RPC API at ``api_url`` (e.g. ``http://127.0.0.1:5001``)."""
 
+    fetch_concurrency = 8
+
     def __init__(
         self,
         api_url: str,

@@ -45,6 +45,8 @@ class LocalBlockStore(BlockReader):
         self._blocks = self.root / "blocks"
         self._pins = self.root / "pins"
         self._fallback = fallback
+        # Local reads gain nothing measurable from threads; a gateway behind the store wants blocks in flight.
+        self.fetch_concurrency = 1 if fallback is None else fallback.fetch_concurrency
         self._fsync = fsync
         self._known_dirs: set[Path] = set()
 

@@ -13,6 +13,8 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Self
 
@@ -64,7 +66,13 @@ def mismatch(cid: CID, block: bytes, source: str) -> CidMismatch:
 
 
 class BlockReader:
-    """Base class: verified `get_block`, `iter_content`, `cat` and `cat_to_file` over ``_fetch_block``."""
+    """Base class: verified `get_block`, `iter_content`, `cat` and `cat_to_file` over ``_fetch_block``.
+
+    ``fetch_concurrency`` is how many blocks ahead a read fetches at once (1: one at a time). A backend whose
+    ``_fetch_block`` is safe to call from several threads raises it.
+    """
+
+    fetch_concurrency: int = 1
 
     def __init__(self, *, clock: Clock = time.monotonic) -> None:
         self._clock = clock
@@ -142,8 +150,24 @@ class BlockReader:
         return written
 
 
+@dataclass(slots=True)
+class _Pending:
+    """A block the walk will visit: its CID, the content size its parent declares, its depth, and the fetch
+    already under way for it (when prefetching)."""
+
+    cid: CID
+    expected: int | None
+    depth: int
+    future: Future[bytes] | None = None
+
+
 class _Walk:
-    """One depth-first walk of a UnixFS file DAG, with its size and time budget."""
+    """One depth-first walk of a UnixFS file DAG, with its size and time budget.
+
+    With ``reader.fetch_concurrency > 1`` the next few blocks in reading order are fetched and verified on
+    worker threads while the current one is handed out (hashing releases the GIL; network fetches overlap
+    their round trips). Counting and limits stay on the calling thread.
+    """
 
     def __init__(self, reader: BlockReader, root: CID, *, max_bytes: int, deadline: float) -> None:
         self.reader = reader
@@ -159,20 +183,40 @@ class _Walk:
         source = self.reader.describe()
         return InputTooLarge(f"{self.root} from {source} is over the limit of {self.max_bytes} bytes{extra}")
 
-    def _block(self, cid: CID) -> bytes:
+    def _limit(self, entry: _Pending) -> int:
+        """Count one more block and return how many bytes it may have."""
         self.blocks += 1
         if self.blocks > self.max_blocks:
             raise self._too_large(f" (its DAG needs more than {self.max_blocks} blocks)")
         limit = min(MAX_BLOCK_BYTES, self.budget - self.fetched)
         if limit <= 0:
             raise self._too_large(f" (its DAG holds more than {self.budget} bytes of blocks)")
-        if cid.codec == RAW:
-            limit = max(0, min(limit, self.max_bytes - self.produced))
+        if entry.cid.codec == RAW:  # a raw block is exactly its content
+            limit = min(limit, self.max_bytes if entry.expected is None else entry.expected)
+        return limit
+
+    def _fetch(self, cid: CID, limit: int) -> bytes:
         try:
-            block = self.reader._verified(cid, limit=limit, deadline=self.deadline)
+            return self.reader._verified(cid, limit=limit, deadline=self.deadline)
         except InputTooLarge:
             raise self._too_large(f" (block {cid} would pass it)") from None
+
+    def _block(self, entry: _Pending) -> bytes:
+        if entry.future is None:
+            block = self._fetch(entry.cid, self._limit(entry))
+        else:
+            wait_s = self.deadline - self.reader._clock()
+            try:
+                if wait_s <= 0:
+                    raise TimeoutError
+                block = entry.future.result(timeout=wait_s)
+            except TimeoutError:
+                raise IpfsTimeout(
+                    f"ran out of time waiting for block {entry.cid} from {self.reader.describe()}"
+                ) from None
         self.fetched += len(block)
+        if self.fetched > self.budget:
+            raise self._too_large(f" (its DAG holds more than {self.budget} bytes of blocks)")
         return block
 
     def _emit(self, piece: bytes) -> bytes:
@@ -182,51 +226,63 @@ class _Walk:
         return piece
 
     def run(self) -> Iterator[bytes]:
-        # Each stack entry: the node's CID, its expected content size (None for the root), its depth.
-        stack: list[tuple[CID, int | None, int]] = [(self.root, None, 0)]
-        while stack:
-            cid, expected, depth = stack.pop()
-            if depth > MAX_DEPTH:
-                raise MalformedDag(f"{self.root}: the DAG is deeper than {MAX_DEPTH} levels at {cid}")
-            block = self._block(cid)
-            if cid.codec == RAW:
-                if expected is not None and expected != len(block):
-                    raise MalformedDag(
-                        f"{self.root}: raw block {cid} holds {len(block)} bytes, its parent says {expected}"
-                    )
-                if block:
-                    yield self._emit(block)
-                continue
-            if cid.codec != DAG_PB:
-                raise NotAFile(f"{cid} is a {cid.codec_name} block, not a UnixFS file (dag-pb or raw)")
-            try:
-                node = decode_node(block)
-                if node.data is None:
-                    raise MalformedDag("a dag-pb node without UnixFS data")
-                unixfs = decode_unixfs(node.data)
-            except MalformedDag as exc:
-                raise MalformedDag(f"{self.root}: block {cid}: {exc.message}") from None
-            if unixfs.type not in (UNIXFS_FILE, UNIXFS_RAW):
-                kind = UNIXFS_TYPE_NAMES.get(unixfs.type, f"type {unixfs.type}")
-                raise NotAFile(f"{cid} is a UnixFS {kind}, not a file")
-            inline = unixfs.data or b""
-            if len(unixfs.blocksizes) != len(node.links):
+        stack = [_Pending(self.root, None, 0)]  # the top is the next block in reading order
+        window = self.reader.fetch_concurrency
+        pool: ThreadPoolExecutor | None = None
+        try:
+            while stack:
+                if window > 1 and len(stack) > 1:
+                    if pool is None:
+                        pool = ThreadPoolExecutor(window, thread_name_prefix="ipfs-fetch")
+                    for ahead in reversed(stack[-window:]):
+                        if ahead.future is None:
+                            ahead.future = pool.submit(self._fetch, ahead.cid, self._limit(ahead))
+                yield from self._visit(stack.pop(), stack)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+
+    def _visit(self, entry: _Pending, stack: list[_Pending]) -> Iterator[bytes]:
+        cid, expected = entry.cid, entry.expected
+        if entry.depth > MAX_DEPTH:
+            raise MalformedDag(f"{self.root}: the DAG is deeper than {MAX_DEPTH} levels at {cid}")
+        block = self._block(entry)
+        if cid.codec == RAW:
+            if expected is not None and expected != len(block):
                 raise MalformedDag(
-                    f"{self.root}: node {cid} has {len(node.links)} links but {len(unixfs.blocksizes)} sizes"
+                    f"{self.root}: raw block {cid} holds {len(block)} bytes, its parent says {expected}"
                 )
-            size = len(inline) + sum(unixfs.blocksizes)
-            if unixfs.filesize is not None and unixfs.filesize != size:
-                raise MalformedDag(
-                    f"{self.root}: node {cid} declares {unixfs.filesize} bytes but holds {size}"
-                )
-            if expected is None and size > self.max_bytes:
-                raise InputTooLarge(
-                    f"{self.root} from {self.reader.describe()} is {size} bytes, over the limit of "
-                    f"{self.max_bytes} bytes"
-                )
-            if expected is not None and expected != size:
-                raise MalformedDag(f"{self.root}: node {cid} holds {size} bytes, its parent says {expected}")
-            if inline:
-                yield self._emit(inline)
-            for link, child_size in zip(reversed(node.links), reversed(unixfs.blocksizes), strict=True):
-                stack.append((link.cid, child_size, depth + 1))
+            if block:
+                yield self._emit(block)
+            return
+        if cid.codec != DAG_PB:
+            raise NotAFile(f"{cid} is a {cid.codec_name} block, not a UnixFS file (dag-pb or raw)")
+        try:
+            node = decode_node(block)
+            if node.data is None:
+                raise MalformedDag("a dag-pb node without UnixFS data")
+            unixfs = decode_unixfs(node.data)
+        except MalformedDag as exc:
+            raise MalformedDag(f"{self.root}: block {cid}: {exc.message}") from None
+        if unixfs.type not in (UNIXFS_FILE, UNIXFS_RAW):
+            kind = UNIXFS_TYPE_NAMES.get(unixfs.type, f"type {unixfs.type}")
+            raise NotAFile(f"{cid} is a UnixFS {kind}, not a file")
+        inline = unixfs.data or b""
+        if len(unixfs.blocksizes) != len(node.links):
+            raise MalformedDag(
+                f"{self.root}: node {cid} has {len(node.links)} links but {len(unixfs.blocksizes)} sizes"
+            )
+        size = len(inline) + sum(unixfs.blocksizes)
+        if unixfs.filesize is not None and unixfs.filesize != size:
+            raise MalformedDag(f"{self.root}: node {cid} declares {unixfs.filesize} bytes but holds {size}")
+        if expected is None and size > self.max_bytes:
+            raise InputTooLarge(
+                f"{self.root} from {self.reader.describe()} is {size} bytes, over the limit of "
+                f"{self.max_bytes} bytes"
+            )
+        if expected is not None and expected != size:
+            raise MalformedDag(f"{self.root}: node {cid} holds {size} bytes, its parent says {expected}")
+        if inline:
+            yield self._emit(inline)
+        for link, child_size in zip(reversed(node.links), reversed(unixfs.blocksizes), strict=True):
+            stack.append(_Pending(link.cid, child_size, entry.depth + 1))

@@ -39,6 +39,10 @@ class FakeIpfs:
     requests: list[tuple[str, str]] = field(default_factory=list)
     added: list[bytes] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
+    delay_s: float = 0.0  # added before each block response
+    in_flight: int = 0
+    max_in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def put(self, cid: CID, data: bytes) -> None:
         self.blocks[cid.multihash] = data
@@ -104,6 +108,18 @@ def make_handler(fake: FakeIpfs) -> type[BaseHTTPRequestHandler]:
 
         # -- behaviours --------------------------------------------------------------------------
         def _serve_block(self, cid_text: str, *, rpc: bool) -> None:
+            with fake.lock:
+                fake.in_flight += 1
+                fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+            try:
+                if fake.delay_s:
+                    time.sleep(fake.delay_s)
+                self._serve_block_now(cid_text, rpc=rpc)
+            finally:
+                with fake.lock:
+                    fake.in_flight -= 1
+
+        def _serve_block_now(self, cid_text: str, *, rpc: bool) -> None:
             cid = CID.parse(cid_text)
             mode = fake.mode
             data = fake.blocks.get(cid.multihash)

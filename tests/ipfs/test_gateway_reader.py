@@ -40,6 +40,16 @@ def test_reads_and_verifies_every_block(
     assert all(path.endswith("?format=raw") for path in gets)
 
 
+def test_blocks_are_fetched_ahead_in_parallel(
+    fake_ipfs: LoopbackServer, gateway: GatewayReader, random_bytes: Callable[..., bytes]
+) -> None:
+    data = random_bytes(12 * CHUNK_SIZE)
+    cid = fake_ipfs.fake.publish(data, 1)
+    fake_ipfs.fake.delay_s = 0.05  # a round trip's latency: worth overlapping
+    assert gateway.cat(cid, max_bytes=len(data), timeout_s=10) == data
+    assert fake_ipfs.fake.max_in_flight > 1
+
+
 def test_has_asks_for_the_root_block(fake_ipfs: LoopbackServer, gateway: GatewayReader) -> None:
     cid = fake_ipfs.fake.publish(b"present")
     assert gateway.has(cid)
