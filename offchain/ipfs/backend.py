@@ -22,8 +22,8 @@ class IpfsReader(Protocol):
         """The file's bytes; `InputTooLarge` past ``max_bytes``, `IpfsTimeout` past ``timeout_s``."""
         ...
 
-    def iter_content(self, cid: CID | str, *, max_bytes: int, timeout_s: float) -> Iterator[bytes]:
-        """The file's bytes in order, piece by piece (each from a verified block), within the same bounds."""
+    def iter_content(self, cid: CID | str, *, max_bytes: int, timeout_s: float) -> Iterator[memoryview]:
+        """The file's bytes in order, as read-only views into verified blocks, within the same bounds."""
         ...
 
     def cat_to_file(

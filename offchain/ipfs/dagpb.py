@@ -52,13 +52,13 @@ class PBLink:
 @dataclass(frozen=True, slots=True)
 class PBNode:
     links: tuple[PBLink, ...]
-    data: bytes | None
+    data: memoryview | None  # a view into the block: no copy
 
 
 @dataclass(frozen=True, slots=True)
 class UnixfsData:
     type: int
-    data: bytes | None = None
+    data: memoryview | None = None
     filesize: int | None = None
     blocksizes: tuple[int, ...] = field(default_factory=tuple)
 
@@ -141,14 +141,14 @@ def _fields(buf: bytes | memoryview, what: str) -> list[tuple[int, int, int | me
 
 def decode_node(block: bytes | memoryview, *, label: str = "dag-pb block") -> PBNode:
     links: list[PBLink] = []
-    data: bytes | None = None
+    data: memoryview | None = None
     for number, wire, value in _fields(block, label):
         if number == 2 and wire == _WIRE_LEN:
             assert isinstance(value, memoryview)
             links.append(_decode_link(value, label))
         elif number == 1 and wire == _WIRE_LEN:
             assert isinstance(value, memoryview)
-            data = bytes(value)
+            data = value
         else:
             raise MalformedDag(f"{label}: unexpected field {number} (wire type {wire}) in a dag-pb node")
     return PBNode(tuple(links), data)
@@ -177,7 +177,7 @@ def _decode_link(buf: memoryview, label: str) -> PBLink:
 
 def decode_unixfs(buf: bytes | memoryview, *, label: str = "UnixFS data") -> UnixfsData:
     kind: int | None = None
-    data: bytes | None = None
+    data: memoryview | None = None
     filesize: int | None = None
     blocksizes: list[int] = []
     for number, wire, value in _fields(buf, label):
@@ -186,7 +186,7 @@ def decode_unixfs(buf: bytes | memoryview, *, label: str = "UnixFS data") -> Uni
             kind = value
         elif number == 2 and wire == _WIRE_LEN:
             assert isinstance(value, memoryview)
-            data = bytes(value)
+            data = value
         elif number == 3 and wire == _WIRE_VARINT:
             assert isinstance(value, int)
             filesize = value

@@ -116,8 +116,9 @@ class BlockReader:
             raise self._mismatch(cid, block)
         return block
 
-    def iter_content(self, cid: CID | str, *, max_bytes: int, timeout_s: float) -> Iterator[bytes]:
-        """Yield the file's bytes in order, each piece from a verified block.
+    def iter_content(self, cid: CID | str, *, max_bytes: int, timeout_s: float) -> Iterator[memoryview]:
+        """Yield the file's bytes in order, each piece a read-only view into a verified block (no copies;
+        ``bytes(piece)`` keeps one).
 
         Raises `InputTooLarge` as soon as the declared or actual size passes ``max_bytes``, `IpfsTimeout`
         when ``timeout_s`` (for the whole read) runs out, `CidMismatch` on a block that does not hash to its
@@ -219,13 +220,13 @@ class _Walk:
             raise self._too_large(f" (its DAG holds more than {self.budget} bytes of blocks)")
         return block
 
-    def _emit(self, piece: bytes) -> bytes:
+    def _emit(self, piece: memoryview) -> memoryview:
         self.produced += len(piece)
         if self.produced > self.max_bytes:
             raise self._too_large()
         return piece
 
-    def run(self) -> Iterator[bytes]:
+    def run(self) -> Iterator[memoryview]:
         stack = [_Pending(self.root, None, 0)]  # the top is the next block in reading order
         window = self.reader.fetch_concurrency
         pool: ThreadPoolExecutor | None = None
@@ -242,7 +243,7 @@ class _Walk:
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
 
-    def _visit(self, entry: _Pending, stack: list[_Pending]) -> Iterator[bytes]:
+    def _visit(self, entry: _Pending, stack: list[_Pending]) -> Iterator[memoryview]:
         cid, expected = entry.cid, entry.expected
         if entry.depth > MAX_DEPTH:
             raise MalformedDag(f"{self.root}: the DAG is deeper than {MAX_DEPTH} levels at {cid}")
@@ -253,7 +254,7 @@ class _Walk:
                     f"{self.root}: raw block {cid} holds {len(block)} bytes, its parent says {expected}"
                 )
             if block:
-                yield self._emit(block)
+                yield self._emit(memoryview(block))
             return
         if cid.codec != DAG_PB:
             raise NotAFile(f"{cid} is a {cid.codec_name} block, not a UnixFS file (dag-pb or raw)")
@@ -267,7 +268,7 @@ class _Walk:
         if unixfs.type not in (UNIXFS_FILE, UNIXFS_RAW):
             kind = UNIXFS_TYPE_NAMES.get(unixfs.type, f"type {unixfs.type}")
             raise NotAFile(f"{cid} is a UnixFS {kind}, not a file")
-        inline = unixfs.data or b""
+        inline = unixfs.data if unixfs.data is not None else memoryview(b"")
         if len(unixfs.blocksizes) != len(node.links):
             raise MalformedDag(
                 f"{self.root}: node {cid} has {len(node.links)} links but {len(unixfs.blocksizes)} sizes"
