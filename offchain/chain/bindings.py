@@ -143,7 +143,7 @@ class Tessera:
             for item in contract.abi:
                 if item.get("type") == "event" and not item.get("anonymous"):
                     event = contract.events[item["name"]]()
-                    self._events[(contract.address, bytes(event.topic))] = (name, event)
+                    self._events[(contract.address, bytes(HexBytes(event.topic)))] = (name, event)
 
     def _contract(self, name: str) -> Contract:
         return self.w3.eth.contract(address=self.manifest.address(name), abi=self.manifest.abi(name))

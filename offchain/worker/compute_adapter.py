@@ -1,0 +1,45 @@
+"""The real `ComputePort`: `offchain.compute`'s spec parser and `WorkloadRunner` (one child process per job).
+
+Built from Settings: ``device`` and ``workload_memory_mb`` (the worker's memory ceiling; a job gets the
+smaller of it and its spec's ``max_memory_mb``). When the pipeline has less time left before the commit
+deadline than the spec allows, the run is given the shorter limit (the limit does not change the result).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from offchain.compute.runner import RunnerConfig, WorkloadRunner
+from offchain.compute.spec import JobSpec, parse_spec
+from offchain.settings import Settings
+from offchain.worker.compute_port import ComputeOutput, SpecSummary
+
+
+class OffchainCompute:
+    """Parses specs and runs them with `WorkloadRunner`."""
+
+    def __init__(self, settings: Settings, *, runner: WorkloadRunner | None = None) -> None:
+        self.runner = runner or WorkloadRunner(
+            RunnerConfig(device=settings.device, memory_cap_mb=settings.workload_memory_mb)
+        )
+
+    def parse(self, raw: bytes) -> SpecSummary:
+        spec = parse_spec(raw)
+        return SpecSummary(
+            spec=spec,
+            workload=spec.workload.name,
+            input_cids=dict(spec.inputs),
+            max_runtime_s=float(spec.resources.max_runtime_s),
+        )
+
+    def run(
+        self, summary: SpecSummary, inputs: dict[str, Path], job_dir: Path, *, timeout_s: float
+    ) -> ComputeOutput:
+        spec: JobSpec = summary.spec
+        limit = max(1, int(timeout_s))
+        if limit < spec.resources.max_runtime_s:
+            spec = spec.model_copy(
+                update={"resources": spec.resources.model_copy(update={"max_runtime_s": limit})}
+            )
+        result = self.runner.run(spec, inputs, job_dir)
+        return ComputeOutput(digest=result.digest, path=result.path)

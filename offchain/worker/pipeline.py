@@ -1,0 +1,542 @@
+"""One job, step by step: decide, claim, compute, upload, commit, reveal, finalize; resumable from the ledger.
+
+`Pipeline.advance(job_id)` reads the job's `JobState` from the ledger and performs the next steps until it
+must wait (a transaction in flight, reveals not open yet, the job not final) or the job is terminal. Every
+state change is a compare-and-swap in the ledger, so two threads advancing one job cannot both act, and a
+restarted worker continues where the last one stopped:
+
+    SEEN --decide--> SKIPPED (reason code; no transaction)
+         \\-> CLAIMING -> CLAIMED -> COMPUTED -> UPLOADED -> COMMITTING -> COMMITTED
+              -> REVEALING -> REVEALED [-> FINALIZING] -> DONE          (FAILED from any step, with a code)
+
+Decide fetches the spec first (bounded, sha256 checked against the event's ``spec_digest``) because the
+claim policy needs its runtime bound; bad input is therefore refused before any transaction is sent.
+After the claim, `eth_call` of a commit checks that a commit could still land before any compute starts.
+
+Transient trouble (RPC, IPFS timeouts) leaves the state as it is; the next `advance` retries. Once a
+commitment is on chain, no error makes the pipeline give up before the chain says the job is over: a
+missed reveal costs collateral.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from hexbytes import HexBytes
+
+from offchain.chain.bindings import BPS, Event, Phase, Tessera, commitment
+from offchain.chain.txmanager import FeeAboveCap, TxManager, TxReverted, TxStatus
+from offchain.errors import (
+    CidMismatch,
+    InputTooLarge,
+    IpfsTimeout,
+    IpfsUnavailable,
+    RpcUnreachable,
+    TesseraError,
+)
+from offchain.ipfs.backend import IpfsBackend
+from offchain.worker.compute_port import ComputePort, SpecSummary
+from offchain.worker.ledger import ACTIVE, TERMINAL, JobRecord, JobState, Ledger, PostedJob
+from offchain.worker.metrics import WorkerMetrics
+
+log = logging.getLogger(__name__)
+
+# Gas a job costs this worker: claim + commit + reveal + (maybe) finalize, measured on anvil with margin.
+JOB_GAS = 600_000
+SPEC_MAX_BYTES = 1024 * 1024
+TRANSIENT = (RpcUnreachable, IpfsTimeout, IpfsUnavailable, FeeAboveCap)
+MINED = (TxStatus.MINED, TxStatus.CONFIRMED)
+GONE = (TxStatus.REVERTED, TxStatus.DROPPED, TxStatus.FAILED)
+
+
+class SpecDigestMismatch(TesseraError):
+    code = "E_SPEC_DIGEST_MISMATCH"
+    default_hint = "the requester posted a spec_digest that is not the sha256 of the spec at spec_cid"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The claim policy and its margins (built from Settings by the service)."""
+
+    min_fee_to_gas_ratio: float = 1.0  # fee share (TSR wei) per wei of gas cost
+    max_in_flight: int = 4
+    max_input_bytes: int = 256 * 1024 * 1024
+    ipfs_timeout_s: float = 60.0
+    margin_s: float = 30.0  # upload + commit inclusion after compute ends
+    max_fetch_retries: int = 5
+
+
+class Pipeline:
+    """Advances jobs through their states; see the module docstring. Thread-safe per job via the ledger."""
+
+    def __init__(
+        self,
+        *,
+        ledger: Ledger,
+        contracts: Tessera,
+        txm: TxManager,
+        ipfs: IpfsBackend,
+        compute: ComputePort,
+        policy: Policy,
+        jobs_dir: Path,
+        metrics: WorkerMetrics | None = None,
+        clock: Callable[[], float] = time.time,
+        make_salt: Callable[[], bytes] = lambda: secrets.token_bytes(32),
+        stopping: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """``stopping`` is checked between steps: a stopping worker finishes its current step only."""
+        self.ledger = ledger
+        self.contracts = contracts
+        self.txm = txm
+        self.ipfs = ipfs
+        self.compute = compute
+        self.policy = policy
+        self.jobs_dir = Path(jobs_dir)
+        self.metrics = metrics or WorkerMetrics()
+        self.me = txm.address
+        self._clock = clock
+        self._make_salt = make_salt
+        self._stopping = stopping
+
+    # ------------------------------------------------------------------ events in
+    def on_event(self, event: Event) -> int | None:
+        """Record what an event says; return the id of a job that should be advanced now, if any."""
+        args = event.args
+        if event.name == "JobPosted":
+            self.ledger.record_posted(
+                PostedJob(
+                    job_id=int(args["job_id"]),
+                    spec_cid=str(args["spec_cid"]),
+                    spec_digest=bytes(args["spec_digest"]),
+                    fee=int(args["fee"]),
+                    replicas=int(args["replicas"]),
+                    quorum=int(args["quorum"]),
+                    collateral=int(args["collateral"]),
+                    claim_deadline=int(args["claim_deadline"]),
+                    commit_deadline=int(args["commit_deadline"]),
+                    reveal_deadline=int(args["reveal_deadline"]),
+                    posted_block=event.block_number,
+                    posted_block_hash=event.block_hash,
+                )
+            )
+            log.info("job posted", extra={"job_id": int(args["job_id"]), "cid": str(args["spec_cid"])})
+            return int(args["job_id"])
+        if event.contract != "JobRegistry" or "job_id" not in args:
+            return None
+        job_id = int(args["job_id"])
+        job = self.ledger.get_job(job_id)
+        if job is None:
+            return None
+        if event.name == "WorkerPaid" and str(args["worker"]).lower() == self.me.lower():
+            epoch = self.contracts.current_epoch(block=event.block_number)
+            self.ledger.update_job(job_id, paid=int(args["amount"]), epoch=epoch)
+            log.info("paid %d wei of TSR", int(args["amount"]), extra={"job_id": job_id})
+        return None if job.state in TERMINAL else job_id
+
+    def on_reorg(self, ancestor: int) -> list[int]:
+        """Forget jobs not yet acted on whose JobPosted may be gone; return the ids to re-check."""
+        recheck = []
+        for job in self.ledger.jobs(set(JobState) - TERMINAL):
+            if job.state == JobState.SEEN and job.posted_block > ancestor:
+                self.ledger.forget_unstarted(job.job_id)  # re-recorded if the event is still on chain
+            else:
+                recheck.append(job.job_id)
+        return recheck
+
+    # ------------------------------------------------------------------ the state machine
+    def advance(self, job_id: int) -> JobState | None:
+        """Perform every step that can be done now; returns the state reached."""
+        for _ in range(16):  # bounded: each step moves the state forward or returns
+            if self._stopping():
+                break
+            job = self.ledger.get_job(job_id)
+            if job is None or job.state in TERMINAL:
+                return None if job is None else job.state
+            step = self._steps[job.state]
+            try:
+                moved = step(self, job)
+            except TRANSIENT as err:
+                self.ledger.update_job(job_id, retries=job.retries + 1)
+                log.warning("job %d: %s; will retry", job_id, err, extra={"job_id": job_id})
+                return job.state
+            except TesseraError as err:
+                self._fail_or_hold(job, err.code, str(err))
+                moved = True
+            except Exception as err:  # a bug must not kill the worker or, after a commit, the reveal
+                log.exception(
+                    "job %d: unexpected error in state %s", job_id, job.state, extra={"job_id": job_id}
+                )
+                self._fail_or_hold(job, "E_INTERNAL", f"{type(err).__name__}: {err}")
+                moved = True
+            if not moved:
+                return job.state
+        job = self.ledger.get_job(job_id)
+        return None if job is None else job.state
+
+    def _fail_or_hold(self, job: JobRecord, code: str, message: str) -> None:
+        if job.state in (
+            JobState.COMMITTING,
+            JobState.COMMITTED,
+            JobState.REVEALING,
+            JobState.REVEALED,
+            JobState.FINALIZING,
+        ):
+            log.error(
+                "job %d: %s (holding: a commitment is on chain)",
+                job.job_id,
+                message,
+                extra={"job_id": job.job_id},
+            )
+            self.ledger.update_job(
+                job.job_id, retries=job.retries + 1, error_code=code, error_message=message
+            )
+            return
+        self._fail(job, code, message)
+
+    def _fail(self, job: JobRecord, code: str, message: str, *, skipped: bool = False) -> bool:
+        target = JobState.SKIPPED if skipped else JobState.FAILED
+        if self.ledger.transition(
+            job.job_id, job.state, target, error_code=code, error_message=message[:2000]
+        ):
+            (self.metrics.skips.labels(code) if skipped else self.metrics.failures.labels(code)).inc()
+            self.metrics.jobs.labels(target.value).inc()
+            log.log(
+                logging.INFO if skipped else logging.WARNING,
+                "job %d %s: %s",
+                job.job_id,
+                target.value,
+                message,
+                extra={"job_id": job.job_id},
+            )
+        return True
+
+    # ---- SEEN: decide and claim
+    def _decide(self, job: JobRecord) -> bool:
+        now = self._clock()
+        if now >= job.claim_deadline:
+            return self._fail(job, "E_CLAIM_WINDOW_CLOSED", "the claim window has closed", skipped=True)
+        if self.ledger.count(ACTIVE) >= self.policy.max_in_flight:
+            return False  # at capacity: look again later, while the claim window lasts
+        view = self.contracts.get_job(job.job_id)
+        if view.phase not in (Phase.OPEN, Phase.CLAIMED) or view.claims >= view.replicas:
+            return self._fail(
+                job,
+                "E_JOB_NOT_CLAIMABLE",
+                f"the job is {view.phase.name.lower()} with {view.claims}/{view.replicas} claims",
+                skipped=True,
+            )
+        if not self.contracts.is_eligible(self.me):
+            return self._fail(
+                job, "E_STAKE_TOO_LOW", "this operator is not eligible (stake or jail)", skipped=True
+            )
+        free = self.contracts.free_stake(self.me)
+        if free < job.collateral:
+            return self._fail(
+                job,
+                "E_STAKE_TOO_LOW",
+                f"free stake {free} is below the collateral {job.collateral}",
+                skipped=True,
+            )
+        share = job.fee * (BPS - self.contracts.protocol_fee_bps()) // BPS // max(1, job.replicas)
+        gas_cost = JOB_GAS * self._gas_price()
+        if share < gas_cost * self.policy.min_fee_to_gas_ratio:
+            return self._fail(
+                job,
+                "E_FEE_TOO_LOW",
+                f"fee share {share} does not cover gas {gas_cost} x {self.policy.min_fee_to_gas_ratio}",
+                skipped=True,
+            )
+        started = time.monotonic()
+        try:
+            summary = self._spec(job)
+        except (CidMismatch, InputTooLarge, SpecDigestMismatch) as err:
+            return self._fail(job, err.code, str(err), skipped=True)
+        except TRANSIENT:
+            if job.retries + 1 >= self.policy.max_fetch_retries:
+                return self._fail(job, "E_SPEC_UNAVAILABLE", "the spec could not be fetched", skipped=True)
+            raise
+        except TesseraError as err:  # a spec the compute layer rejects
+            return self._fail(job, err.code, str(err), skipped=True)
+        self.metrics.stage_seconds.labels("fetch").observe(time.monotonic() - started)
+        needed = summary.max_runtime_s + self.policy.margin_s
+        if now + needed > job.commit_deadline:
+            return self._fail(
+                job,
+                "E_DEADLINE_TOO_CLOSE",
+                f"needs {needed:.0f} s but the commit deadline is {job.commit_deadline - now:.0f} s away",
+                skipped=True,
+            )
+        if not self.ledger.transition(job.job_id, JobState.SEEN, JobState.CLAIMING):
+            return False
+        return self._send_claim(self.ledger.get_job(job.job_id))  # type: ignore[arg-type]
+
+    def _send_claim(self, job: JobRecord) -> bool:
+        try:
+            record = self.txm.send(
+                self.contracts.claim(job.job_id), key=f"claim:{job.job_id}", job_id=job.job_id
+            )
+        except TxReverted as err:
+            return self._fail(job, "E_CLAIM_REJECTED", err.reason, skipped=True)
+        self.metrics.txs.labels("claim").inc()
+        log.info("claim sent", extra={"job_id": job.job_id, "tx_hash": HexBytes(record.hash).to_0x_hex()})
+        return True
+
+    def _claiming(self, job: JobRecord) -> bool:
+        key = f"claim:{job.job_id}"
+        if self.ledger.tx(key) is None:
+            return self._send_claim(job)  # crashed between the state change and the send
+        record = self.txm.status(key)
+        if record.status in MINED:
+            return self.ledger.transition(job.job_id, JobState.CLAIMING, JobState.CLAIMED)
+        if record.status in GONE:
+            if self.contracts.worker_entry(job.job_id, self.me).claimed:
+                return self.ledger.transition(job.job_id, JobState.CLAIMING, JobState.CLAIMED)
+            return self._fail(job, "E_CLAIM_FAILED", f"the claim transaction was {record.status.value}")
+        return False
+
+    # ---- CLAIMED: fetch inputs and compute
+    def _compute(self, job: JobRecord) -> bool:
+        now = self._clock()
+        left = job.commit_deadline - now - self.policy.margin_s
+        if left <= 0:
+            return self._fail(job, "E_DEADLINE_MISSED", "too late to compute and commit before the deadline")
+        # Would a commit still be accepted? Check before spending compute time.
+        self.txm.simulate(self.contracts.commit(job.job_id, b"\x01" * 32))
+        summary = self._spec(job)
+        job_dir = self._job_dir(job.job_id)
+        run_dir = job_dir / "run"
+        if run_dir.exists():
+            shutil.rmtree(run_dir)  # a run interrupted by a restart starts over
+        inputs_dir = job_dir / "inputs"
+        inputs_dir.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        inputs: dict[str, Path] = {}
+        for name, cid in summary.input_cids.items():
+            dest = inputs_dir / cid
+            if not dest.exists():
+                self.ipfs.cat_to_file(
+                    cid, dest, max_bytes=self.policy.max_input_bytes, timeout_s=self.policy.ipfs_timeout_s
+                )
+            inputs[name] = dest
+        self.metrics.stage_seconds.labels("fetch").observe(time.monotonic() - started)
+        started = time.monotonic()
+        out = self.compute.run(summary, inputs, run_dir, timeout_s=min(summary.max_runtime_s, left))
+        self.metrics.stage_seconds.labels("compute").observe(time.monotonic() - started)
+        if hashlib.sha256(out.path.read_bytes()).digest() != out.digest:
+            return self._fail(
+                job, "E_RESULT_DIGEST", "the result file does not hash to the digest the runner gave"
+            )
+        log.info("computed digest %s", out.digest.hex(), extra={"job_id": job.job_id})
+        return self.ledger.transition(
+            job.job_id,
+            JobState.CLAIMED,
+            JobState.COMPUTED,
+            result_digest=out.digest,
+            result_path=str(out.path),
+        )
+
+    # ---- COMPUTED: upload
+    def _upload(self, job: JobRecord) -> bool:
+        started = time.monotonic()
+        cid = str(self.ipfs.add_file(job.result_path))  # type: ignore[arg-type]
+        self.metrics.stage_seconds.labels("upload").observe(time.monotonic() - started)
+        log.info("result uploaded", extra={"job_id": job.job_id, "cid": cid})
+        return self.ledger.transition(job.job_id, JobState.COMPUTED, JobState.UPLOADED, result_cid=cid)
+
+    # ---- UPLOADED: commit
+    def _commit(self, job: JobRecord) -> bool:
+        salt = self.ledger.ensure_salt(job.job_id, self._make_salt)  # stored before the commitment exists
+        digest = job.result_digest or b""
+        ours = commitment(
+            self.contracts.chain_id, self.contracts.registry.address, job.job_id, self.me, digest, salt
+        )
+        if ours != self.contracts.commitment_for(job.job_id, self.me, digest, salt):
+            return self._fail(job, "E_COMMITMENT_MISMATCH", "local and on-chain commitment hashes differ")
+        if not self.ledger.transition(job.job_id, JobState.UPLOADED, JobState.COMMITTING):
+            return False
+        return self._send_commit(self.ledger.get_job(job.job_id), ours)  # type: ignore[arg-type]
+
+    def _send_commit(self, job: JobRecord, ours: bytes) -> bool:
+        try:
+            record = self.txm.send(
+                self.contracts.commit(job.job_id, ours), key=f"commit:{job.job_id}", job_id=job.job_id
+            )
+        except TxReverted as err:
+            if self.contracts.worker_entry(job.job_id, self.me).committed:
+                return self.ledger.transition(job.job_id, JobState.COMMITTING, JobState.COMMITTED)
+            return self._fail(job, "E_COMMIT_REJECTED", err.reason)
+        self.metrics.txs.labels("commit").inc()
+        log.info("commit sent", extra={"job_id": job.job_id, "tx_hash": HexBytes(record.hash).to_0x_hex()})
+        return True
+
+    def _committing(self, job: JobRecord) -> bool:
+        key = f"commit:{job.job_id}"
+        if self.ledger.tx(key) is None:
+            salt = job.salt or b""
+            digest = job.result_digest or b""
+            ours = commitment(
+                self.contracts.chain_id, self.contracts.registry.address, job.job_id, self.me, digest, salt
+            )
+            return self._send_commit(job, ours)
+        record = self.txm.status(key)
+        if record.status in MINED:
+            return self.ledger.transition(job.job_id, JobState.COMMITTING, JobState.COMMITTED)
+        if record.status in GONE:
+            if self.contracts.worker_entry(job.job_id, self.me).committed:
+                return self.ledger.transition(job.job_id, JobState.COMMITTING, JobState.COMMITTED)
+            return self._fail(job, "E_COMMIT_FAILED", f"the commit transaction was {record.status.value}")
+        return False
+
+    # ---- COMMITTED: reveal once reveals open
+    def _reveal(self, job: JobRecord) -> bool:
+        view = self.contracts.get_job(job.job_id)
+        if view.phase.terminal:
+            return self._done(job, view.phase)
+        if view.phase != Phase.REVEALING:
+            return False
+        key = f"reveal:{job.job_id}"
+        call = self.contracts.reveal(
+            job.job_id, job.result_digest or b"", job.result_cid or "", job.salt or b""
+        )
+        try:
+            record = self.txm.send(call, key=key, job_id=job.job_id)
+        except TxReverted as err:
+            entry = self.contracts.worker_entry(job.job_id, self.me)
+            if entry.revealed:
+                return self.ledger.transition(job.job_id, JobState.COMMITTED, JobState.REVEALED)
+            log.warning(
+                "job %d: reveal refused (%s); will retry",
+                job.job_id,
+                err.reason,
+                extra={"job_id": job.job_id},
+            )
+            return False
+        self.metrics.txs.labels("reveal").inc()
+        log.info(
+            "reveal sent",
+            extra={"job_id": job.job_id, "tx_hash": HexBytes(record.hash).to_0x_hex(), "cid": job.result_cid},
+        )
+        return self.ledger.transition(job.job_id, JobState.COMMITTED, JobState.REVEALING)
+
+    def _revealing(self, job: JobRecord) -> bool:
+        record = self.txm.status(f"reveal:{job.job_id}")
+        if record is None or record.status in GONE:
+            if self.contracts.worker_entry(job.job_id, self.me).revealed:
+                return self.ledger.transition(job.job_id, JobState.REVEALING, JobState.REVEALED)
+            view = self.contracts.get_job(job.job_id)
+            if view.phase.terminal:
+                return self._done(job, view.phase)
+            return False  # the row is gone or dropped: keep trying while the job lasts (see _reveal)
+        if record.status in MINED:
+            return self.ledger.transition(job.job_id, JobState.REVEALING, JobState.REVEALED)
+        return False
+
+    # ---- REVEALED: finalize when allowed, unless someone else does
+    def _finalize(self, job: JobRecord) -> bool:
+        view = self.contracts.get_job(job.job_id)
+        if view.phase.terminal:
+            return self._done(job, view.phase)
+        key = f"finalize:{job.job_id}"
+        try:
+            self.txm.simulate(self.contracts.finalize(job.job_id))
+        except TxReverted:
+            return False  # reveals pending: anyone (us included) finalizes later
+        record = self.ledger.tx(key)
+        if record is None:
+            record = self.txm.send(self.contracts.finalize(job.job_id), key=key, job_id=job.job_id)
+            self.metrics.txs.labels("finalize").inc()
+            log.info(
+                "finalize sent", extra={"job_id": job.job_id, "tx_hash": HexBytes(record.hash).to_0x_hex()}
+            )
+        return self.ledger.transition(job.job_id, JobState.REVEALED, JobState.FINALIZING)
+
+    def _finalizing(self, job: JobRecord) -> bool:
+        record = self.txm.status(f"finalize:{job.job_id}")
+        view = self.contracts.get_job(job.job_id)
+        if view.phase.terminal:
+            return self._done(job, view.phase)
+        if record is None or record.status in GONE:
+            return self.ledger.transition(job.job_id, JobState.FINALIZING, JobState.REVEALED)
+        return False
+
+    def _done(self, job: JobRecord, phase: Phase) -> bool:
+        outcome = phase.name.lower()
+        if self.ledger.transition(job.job_id, job.state, JobState.DONE, outcome=outcome):
+            self.metrics.jobs.labels(outcome).inc()
+            log.info("job %d is %s", job.job_id, outcome, extra={"job_id": job.job_id})
+        return True
+
+    _steps: dict[JobState, Callable[[Pipeline, JobRecord], bool]] = {
+        JobState.SEEN: _decide,
+        JobState.CLAIMING: _claiming,
+        JobState.CLAIMED: _compute,
+        JobState.COMPUTED: _upload,
+        JobState.UPLOADED: _commit,
+        JobState.COMMITTING: _committing,
+        JobState.COMMITTED: _reveal,
+        JobState.REVEALING: _revealing,
+        JobState.REVEALED: _finalize,
+        JobState.FINALIZING: _finalizing,
+    }
+
+    # ------------------------------------------------------------------ emission
+    def claim_emission(self) -> int:
+        """Claim this worker's emission for ended epochs in which it was paid; returns epochs claimed."""
+        current = self.contracts.current_epoch()
+        jobs = [
+            j for j in self.ledger.jobs([JobState.DONE]) if j.epoch is not None and not j.emission_claimed
+        ]
+        epochs = sorted({j.epoch for j in jobs if j.epoch < current})  # type: ignore[operator]
+        pending = [e for e in epochs if self.contracts.points_of(self.me, e) > 0]
+        settled = set(epochs) - set(pending)
+        for j in jobs:
+            if j.epoch in settled:
+                self.ledger.update_job(j.job_id, emission_claimed=True)
+        if not pending:
+            return 0
+        batch = pending[:32]
+        key = "emission:" + ",".join(str(e) for e in batch)
+        try:
+            record = self.txm.send(self.contracts.claim_emission(batch), key=key)
+        except TxReverted as err:
+            log.warning("emission claim for epochs %s refused: %s", batch, err.reason)
+            return 0
+        self.metrics.txs.labels("emission").inc()
+        log.info(
+            "emission claimed for epochs %s", batch, extra={"tx_hash": HexBytes(record.hash).to_0x_hex()}
+        )
+        return len(batch)
+
+    # ------------------------------------------------------------------ helpers
+    def _job_dir(self, job_id: int) -> Path:
+        path = self.jobs_dir / str(job_id)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _spec(self, job: JobRecord) -> SpecSummary:
+        """The job's spec: fetched once (bounded), checked against the event's sha256, kept on disk."""
+        path = self._job_dir(job.job_id) / "spec.json"
+        if path.exists():
+            raw = path.read_bytes()
+        else:
+            raw = self.ipfs.cat(job.spec_cid, max_bytes=SPEC_MAX_BYTES, timeout_s=self.policy.ipfs_timeout_s)
+        if hashlib.sha256(raw).digest() != job.spec_digest:
+            raise SpecDigestMismatch(
+                f"the spec at {job.spec_cid} hashes to {hashlib.sha256(raw).hexdigest()}, "
+                f"but the job names {job.spec_digest.hex()}"
+            )
+        if not path.exists():
+            path.write_bytes(raw)
+        return self.compute.parse(raw)
+
+    def _gas_price(self) -> int:
+        block = self.contracts.w3.eth.get_block("pending")
+        base = int(block.get("baseFeePerGas") or 0)
+        return min(self.txm.fees.max_fee_wei, base + self.txm.fees.priority_fee_wei)

@@ -1,0 +1,193 @@
+"""The worker as an operator runs it: a real anvil mining a block a second, contracts deployed from a
+manifest, a job whose spec lives in the local IPFS store, and the `Worker` service running in-process."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from offchain.chain.bindings import Phase, Tessera
+from offchain.chain.manifest import load_manifest
+from offchain.compute.spec import canonical_spec_bytes, parse_spec
+from offchain.devchain import running_chain
+from offchain.ipfs import LocalBlockStore
+from offchain.settings import Settings
+from offchain.worker.ledger import JobState
+from offchain.worker.service import Worker
+from tests.worker.conftest import TSR, deploy_tessera, rpc, transact
+from tests.worker.fakes import InProcessCompute
+
+pytestmark = pytest.mark.anvil
+
+FEE = 10 * TSR
+COLLATERAL = 10 * TSR
+STAKE = 1_000 * TSR
+
+
+@dataclass
+class Market:
+    w3: Web3
+    rpc_url: str
+    manifest: Path
+    contracts: Tessera
+    ipfs_dir: Path
+    tmp: Path
+
+
+@pytest.fixture
+def market(tmp_path, artifacts, governance, operator, requester):
+    with running_chain() as chain:
+        w3 = Web3(Web3.HTTPProvider(chain.rpc_url))
+        manifest = deploy_tessera(w3, governance, artifacts, tmp_path / "deployments")
+        contracts = Tessera(w3, load_manifest(manifest))
+        for who, amount in ((operator, STAKE), (requester, 100 * TSR)):
+            transact(w3, governance, contracts.token, "transfer", who.address, amount)
+        transact(w3, operator, contracts.token, "approve", contracts.staking.address, STAKE)
+        transact(w3, operator, contracts.staking, "register", "bafkreioperatormetadata")
+        transact(w3, operator, contracts.staking, "stake", STAKE)
+        rpc(w3, "evm_setIntervalMining", 1)  # from now on a block a second, as on a real chain
+        yield Market(w3, chain.rpc_url, manifest, contracts, tmp_path / "ipfs", tmp_path)
+
+
+def publish_spec(market: Market, spec: dict) -> tuple[str, bytes]:
+    raw = canonical_spec_bytes(parse_spec(json.dumps(spec).encode()))
+    store = LocalBlockStore(market.ipfs_dir)
+    cid = str(store.add_bytes(raw))
+    return cid, raw
+
+
+def post_job(market: Market, requester: LocalAccount, cid: str, digest: bytes, **terms) -> int:
+    c = market.contracts
+    transact(market.w3, requester, c.token, "approve", c.registry.address, FEE)
+    receipt = transact(
+        market.w3,
+        requester,
+        c.registry,
+        "post_job",
+        cid,
+        digest,
+        FEE,
+        terms.get("replicas", 1),
+        terms.get("quorum", 1),
+        COLLATERAL,
+        600,
+        600,
+        600,
+    )
+    return c.job_id_from(receipt)
+
+
+def worker_settings(market: Market, operator: LocalAccount, name: str = "worker") -> Settings:
+    return Settings(
+        _env_file=None,
+        rpc_url=market.rpc_url,
+        deployment=market.manifest,
+        private_key="0x" + bytes(operator.key).hex(),
+        data_dir=market.tmp / name,
+        ipfs="local",
+        ipfs_dir=market.ipfs_dir,
+        poll_interval_s=0.2,
+        confirmations=1,
+        stuck_after_s=30,
+    )
+
+
+MATMUL = {
+    "version": 1,
+    "workload": {"name": "matmul", "n": 16, "seed": 7},
+    "resources": {"max_runtime_s": 60},
+}
+
+
+def test_a_staked_worker_completes_a_matmul_job_and_is_paid(market, operator, requester):
+    cid, raw = publish_spec(market, MATMUL)
+    job_id = post_job(market, requester, cid, hashlib.sha256(raw).digest())
+    c = market.contracts
+    before = c.balance_of(operator.address)
+
+    worker = Worker(worker_settings(market, operator))  # the real runner: a child process per job
+    report = worker.setup()
+    assert report.free_stake == STAKE
+    worker.start()
+    try:
+        done = worker.wait_for(
+            lambda: (j := worker.ledger.get_job(job_id)) is not None and j.state == JobState.DONE,
+            timeout_s=90,
+        )
+    finally:
+        worker.stop()
+    job = worker.ledger.get_job(job_id)
+    worker.close()
+    assert done, f"job stuck in {job.state if job else None} ({job.error_code if job else ''})"
+
+    assert c.get_job(job_id).phase == Phase.COMPLETED
+    pool = FEE * (10_000 - 500) // 10_000
+    assert c.balance_of(operator.address) - before == pool
+    assert job.outcome == "completed"
+    entry = c.worker_entry(job_id, operator.address)
+    assert entry.revealed and entry.seal == job.result_digest
+    result = LocalBlockStore(market.ipfs_dir).cat(job.result_cid, max_bytes=1 << 20, timeout_s=5)
+    assert hashlib.sha256(result).digest() == job.result_digest
+    assert c.free_stake(operator.address) == STAKE  # collateral unlocked
+    # exactly one claim, commit, reveal and finalize were sent
+    assert market.w3.eth.get_transaction_count(operator.address) == 3 + 4
+
+
+def test_a_spec_that_does_not_match_its_digest_is_skipped_without_a_transaction(market, operator, requester):
+    cid, _ = publish_spec(market, MATMUL)
+    job_id = post_job(market, requester, cid, hashlib.sha256(b"another spec").digest())
+    nonce = market.w3.eth.get_transaction_count(operator.address)
+
+    worker = Worker(worker_settings(market, operator), compute=InProcessCompute())
+    worker.start()
+    try:
+        settled = worker.wait_for(
+            lambda: (j := worker.ledger.get_job(job_id)) is not None and j.state == JobState.SKIPPED,
+            timeout_s=30,
+        )
+    finally:
+        worker.stop()
+    job = worker.ledger.get_job(job_id)
+    worker.close()
+    assert settled
+    assert job.error_code == "E_SPEC_DIGEST_MISMATCH"
+    assert market.w3.eth.get_transaction_count(operator.address) == nonce
+    assert market.contracts.get_job(job_id).phase == Phase.OPEN
+
+
+def test_a_restarted_worker_resumes_and_never_commits_twice(market, operator, requester):
+    cid, raw = publish_spec(market, MATMUL)
+    job_id = post_job(market, requester, cid, hashlib.sha256(raw).digest())
+    settings = worker_settings(market, operator)
+
+    gate = threading.Event()  # the first worker stops while its workload "runs"
+    first = Worker(settings, compute=InProcessCompute(gate))
+    first.start()
+    claimed = first.wait_for(
+        lambda: (j := first.ledger.get_job(job_id)) is not None and j.state == JobState.CLAIMED, timeout_s=30
+    )
+    first.request_stop()
+    gate.set()
+    first.stop()
+    first.close()
+    assert claimed
+
+    second = Worker(settings, compute=InProcessCompute())
+    second.start()
+    try:
+        done = second.wait_for(lambda: second.ledger.get_job(job_id).state == JobState.DONE, timeout_s=90)
+    finally:
+        second.stop()
+    keys = [t.key for t in second.ledger.txs()]
+    second.close()
+    assert done
+    assert keys.count(f"commit:{job_id}") == 1 and keys.count(f"claim:{job_id}") == 1
+    assert market.contracts.get_job(job_id).phase == Phase.COMPLETED
+    assert market.w3.eth.get_transaction_count(operator.address) == 3 + 4
