@@ -56,7 +56,7 @@ class DeploymentExists(TesseraError):
 # --- IPFS ----------------------------------------------------------------------------------------------
 class IpfsUnavailable(TesseraError):
     code = "E_IPFS_UNAVAILABLE"
-    default_hint = "check TESSERA_IPFS_API / TESSERA_IPFS_GATEWAY and that the node has the content"
+    default_hint = "check TESSERA_IPFS (local store, Kubo RPC URL or gateway:URL) and that it has the content"
 
 
 class IpfsTimeout(TesseraError):
