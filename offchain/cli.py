@@ -12,6 +12,7 @@ output (a CID, a job id) goes to stdout alone; everything else goes to stderr.
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,6 +138,7 @@ def _root(
         "ipfs": ipfs,
         "ipfs_dir": ipfs_dir,
     }
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     state = State(overrides=overrides)
     try:
         state._settings = build_settings(overrides)
@@ -409,19 +411,29 @@ app.add_typer(operator_app, name="operator")
 def operator_register(
     ctx: typer.Context,
     metadata_cid: Annotated[
-        str, typer.Argument(help="CID of a JSON file describing the operator (name, contact, hardware).")
-    ] = "",
+        str | None,
+        typer.Argument(
+            help="CID of a JSON file describing the operator \\[default: made from --name, added to IPFS].",
+            show_default=False,
+        ),
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Operator name for the generated metadata.")] = None,
 ) -> None:
-    """Register the configured key as an operator.
+    """Register the configured key as an operator, with a metadata CID (name, contact, hardware).
 
-    Example: tessera operator register $(tessera ipfs add operator.json)
+    Example: tessera operator register --name "rig-7"
     """
+    import json
+
+    state = _state(ctx)
     client = _client(ctx, signer=True)
-    with _state(ctx).err.status("registering ..."):
+    if metadata_cid is None:
+        metadata = {"name": name or f"operator {client.address[:10]}", "address": client.address}
+        with open_ipfs(state.settings) as backend:
+            metadata_cid = str(backend.add_bytes(json.dumps(metadata, sort_keys=True).encode() + b"\n"))
+    with state.err.status("registering ..."):
         client.register(metadata_cid)
-    typer.echo(
-        f"registered {client.address} (metadata {metadata_cid or 'none'}); next: tessera operator stake 100"
-    )
+    typer.echo(f"registered {client.address} (metadata {metadata_cid}); next: tessera operator stake 100")
 
 
 @operator_app.command("stake")

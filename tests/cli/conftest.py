@@ -14,27 +14,39 @@ from typer.testing import CliRunner
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def dev_account(index: int):
+    """anvil's public development account ``index``."""
+    from eth_account import Account
+
+    from offchain.devchain import DEV_MNEMONIC
+
+    Account.enable_unaudited_hdwallet_features()
+    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+
+
+def make_env(root: Path) -> dict[str, str]:
     """An environment with no TESSERA_* leaking in from the caller, and private state folders."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")}
-    env["TESSERA_IPFS_DIR"] = str(tmp_path / "ipfs")
-    env["TESSERA_DATA_DIR"] = str(tmp_path / "worker")
-    env["TESSERA_DEPLOYMENTS_DIR"] = str(tmp_path / "deployments")
+    env["TESSERA_IPFS_DIR"] = str(root / "ipfs")
+    env["TESSERA_DATA_DIR"] = str(root / "worker")
+    env["TESSERA_DEPLOYMENTS_DIR"] = str(root / "deployments")
+    env["TESSERA_DEVICE"] = "cpu"
     return env
 
 
-@pytest.fixture
-def tessera(cli_env: dict[str, str], tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run `python -m offchain.cli ARGS...` as a user would; returns the completed process."""
+def make_runner(cwd: Path, base_env: dict[str, str]) -> Run:
+    """Run `python -m offchain.cli ARGS...` in ``cwd`` as a user would; returns the completed process."""
 
     def run(
         *args: str, env: dict[str, str] | None = None, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "offchain.cli", *args],
-            cwd=tmp_path,
-            env={**cli_env, **(env or {})},
+            cwd=cwd,
+            env={**base_env, **(env or {})},
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -43,6 +55,36 @@ def tessera(cli_env: dict[str, str], tmp_path: Path) -> Callable[..., subprocess
     return run
 
 
+@pytest.fixture(scope="session")
+def cli_env_factory() -> Callable[[Path], dict[str, str]]:
+    return make_env
+
+
+@pytest.fixture(scope="session")
+def tessera_factory() -> Callable[[Path, dict[str, str]], Run]:
+    return make_runner
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    return make_env(tmp_path)
+
+
+@pytest.fixture
+def tessera(cli_env: dict[str, str], tmp_path: Path) -> Run:
+    return make_runner(tmp_path, cli_env)
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+def error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The one error line a failed command printed (warnings logged before it are allowed)."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("E_")]
+    assert len(errors) == 1, result.stderr
+    assert lines[-1] == errors[0], result.stderr
+    assert "Traceback" not in result.stderr
+    return errors[0]
