@@ -1,0 +1,1 @@
+"""Tests of offchain.compute: specs, workloads, the runner and its failure modes."""
