@@ -511,6 +511,20 @@ class Client:
                 found.append((epoch, amount))
         return found
 
+    def emission_claimed(self, address: str | None = None) -> int:
+        """Everything ever claimed for ``address`` (`EmissionClaimed` events, whoever sent the claim)."""
+        from web3 import Web3
+
+        address = address or self.address
+        topic0 = Web3.keccak(text="EmissionClaimed(address,uint256,uint256)").to_0x_hex()
+        operator_topic = "0x" + bytes.fromhex(address[2:]).rjust(32, b"\0").hex()
+        total = 0
+        for log in self._get_logs(self.contracts.emitter.address, [topic0, operator_topic]):
+            event = self.contracts.decode_log(log)
+            if event is not None:
+                total += int(event.args["amount"])
+        return total
+
     def claim_rewards(self) -> tuple[int, list[int]]:
         """Claim every claimable ended epoch (32 per transaction); returns (amount minted, epochs)."""
         from offchain.chain.bindings import MAX_CLAIM_EPOCHS
