@@ -1,0 +1,345 @@
+"""JobRegistry.finalize: settles a job once every committer revealed or the reveal deadline passed.
+Completed: the agreeing workers share fee - protocol fee exactly (T2), earn work points, and split the
+slashes of wrong and silent claimants. Failed: the fee goes back and only silent claimants are slashed."""
+
+from fractions import Fraction
+
+import boa
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.contracts.conftest import DEFAULTS, commit, digest_of, post_job, reveal, run_job
+from tests.contracts.registry.conftest import (
+    BPS,
+    COMPLETED,
+    FAILED,
+    MAX_PROTOCOL_FEE_BPS,
+    MAX_REPLICAS,
+    REVEALING,
+    STAKE,
+    TSR,
+    capped,
+    claimed_job,
+    events,
+    warp_to,
+)
+
+A, B = digest_of("a"), digest_of("b")
+FEE = 10 * TSR
+COLLATERAL = 10 * TSR
+PROTOCOL_FEE = FEE * DEFAULTS["protocol_fee_bps"] // BPS
+POOL = FEE - PROTOCOL_FEE
+LIVENESS = COLLATERAL * DEFAULTS["liveness_slash_bps"] // BPS
+WRONG = COLLATERAL * DEFAULTS["wrong_result_slash_bps"] // BPS
+REWARD_BPS = DEFAULTS["slash_reward_bps"]
+
+
+def play(protocol, requester, workers, results, **post_kwargs):
+    """Post; `workers` claim; each commits and reveals its result: None stays silent, (r,) commits r only."""
+    job_id = claimed_job(protocol, requester, workers, **post_kwargs)
+    for w, r in zip(workers, results, strict=True):
+        if r is not None:
+            commit(protocol, job_id, w, r[0] if isinstance(r, tuple) else r)
+    for w, r in zip(workers, results, strict=True):
+        if r is not None and not isinstance(r, tuple):
+            if protocol.registry.get_job(job_id).phase != REVEALING:
+                warp_to(protocol.registry.get_job(job_id).commit_deadline)
+            reveal(protocol, job_id, w, r)
+    return job_id
+
+
+def balances(token, accounts):
+    return [token.balanceOf(a) for a in accounts]
+
+
+# ---------------------------------------------------------------- completed
+
+
+def test_agreeing_workers_share_the_fee_exactly(
+    protocol, registry, token, emitter, requester, staked_operators
+):
+    workers = staked_operators[:3]
+    job_id = play(protocol, requester, workers, [A, A, A], fee=FEE)
+    before, supply = balances(token, workers), token.totalSupply()
+    registry.finalize(job_id)
+    paid = [(e.job_id, e.worker, e.amount) for e in events(registry, "WorkerPaid")]
+    (completed,) = events(registry, "JobCompleted")
+    unlocked = events(registry, "CollateralUnlocked", source=protocol.staking)
+    share = POOL // 3
+    assert paid == [(job_id, workers[0], share + POOL - 3 * share)] + [
+        (job_id, w, share) for w in workers[1:]
+    ]
+    assert (completed.job_id, completed.result_digest, completed.agreeing) == (job_id, A, 3)
+    assert (completed.paid, completed.protocol_fee) == (POOL, PROTOCOL_FEE)
+    assert completed.paid + completed.protocol_fee == FEE
+    assert [(e.operator, e.amount) for e in unlocked] == [(w, COLLATERAL) for w in workers]
+    assert [b - a for a, b in zip(before, balances(token, workers), strict=True)] == [a for _, _, a in paid]
+    assert token.totalSupply() == supply - PROTOCOL_FEE
+    assert token.balanceOf(registry.address) == 0
+    assert registry.get_job(job_id).phase == COMPLETED
+    assert [protocol.staking.locked(w) for w in workers] == [0, 0, 0]
+    epoch = emitter.current_epoch()
+    assert [emitter.points_of(w, epoch) for w in workers] == [a for _, _, a in paid]
+    assert emitter.epoch_burned(epoch) == PROTOCOL_FEE
+    assert emitter.epoch_points(epoch) == POOL
+
+
+def test_wrong_result_is_slashed_jailed_and_paid_to_the_agreeing(
+    protocol, registry, staking, token, requester, staked_operators
+):
+    workers = staked_operators[:3]
+    job_id = play(protocol, requester, workers, [A, B, A], fee=FEE)
+    before = balances(token, workers)
+    registry.finalize(job_id)
+    (slashed,) = events(registry, "OperatorSlashed", source=staking)
+    (jailed,) = events(registry, "OperatorJailed", source=staking)
+    (completed,) = events(registry, "JobCompleted")
+    bounty = WRONG * REWARD_BPS // BPS
+    assert (slashed.operator, slashed.job_id, slashed.reason) == (workers[1], job_id, 1)
+    assert (slashed.amount, slashed.reward, slashed.beneficiary) == (WRONG, bounty, registry.address)
+    assert jailed.operator == workers[1]
+    assert completed.agreeing == 2
+    gains = [b - a for a, b in zip(before, balances(token, workers), strict=True)]
+    share, bounty_share = POOL // 2, bounty // 2
+    assert gains == [
+        share + POOL - 2 * share + bounty_share + bounty - 2 * bounty_share,
+        0,
+        share + bounty_share,
+    ]
+    assert staking.bonded(workers[1]) == STAKE - WRONG
+    assert not staking.is_eligible(workers[1])
+    assert token.balanceOf(registry.address) == 0
+
+
+def test_silent_claimants_are_slashed_for_liveness(
+    protocol, registry, staking, token, requester, staked_operators
+):
+    # replicas 5, quorum 3: three agree, one commits without revealing, one never commits
+    workers = staked_operators[:5]
+    job_id = play(protocol, requester, workers, [A, A, A, (A,), None], fee=FEE)
+    warp_to(registry.get_job(job_id).reveal_deadline)
+    registry.finalize(job_id)
+    slashed = events(registry, "OperatorSlashed", source=staking)
+    assert [(e.operator, e.reason, e.amount) for e in slashed] == [
+        (workers[3], 2, LIVENESS),
+        (workers[4], 2, LIVENESS),
+    ]
+    assert events(registry, "OperatorJailed", source=staking) == []
+    assert staking.is_eligible(workers[3])
+    assert registry.get_job(job_id).phase == COMPLETED
+    assert token.balanceOf(registry.address) == 0
+
+
+def test_first_agreeing_worker_takes_the_rounding_remainder(
+    protocol, registry, governance, requester, staked_operators
+):
+    with boa.env.prank(governance):
+        registry.set_min_fee(1)
+        registry.set_protocol_fee_bps(0)
+    workers = staked_operators[:3]
+    job_id = play(protocol, requester, workers, [B, A, A], fee=5)
+    registry.finalize(job_id)
+    assert [(e.worker, e.amount) for e in events(registry, "WorkerPaid")] == [
+        (workers[1], 3),
+        (workers[2], 2),
+    ]
+
+
+# ---------------------------------------------------------------- failed
+
+
+def test_no_quorum_fails_and_refunds_the_fee(protocol, registry, staking, token, requester, staked_operators):
+    workers = staked_operators[:2]
+    job_id = play(protocol, requester, workers, [A, B], fee=FEE, replicas=2, quorum=2)
+    before, supply = token.balanceOf(requester), token.totalSupply()
+    registry.finalize(job_id)
+    (failed,) = events(registry, "JobFailed")
+    assert (failed.job_id, failed.refunded) == (job_id, FEE)
+    assert events(registry, "OperatorSlashed", source=staking) == []  # disagreement alone is not a fault
+    assert events(registry, "WorkerPaid") == []
+    assert token.balanceOf(requester) == before + FEE
+    assert token.totalSupply() == supply
+    assert registry.get_job(job_id).phase == FAILED
+    assert [staking.locked(w) for w in workers] == [0, 0]
+    assert token.balanceOf(registry.address) == 0
+
+
+def test_failed_job_slashes_silent_claimants_to_the_requester(
+    protocol, registry, staking, token, requester, staked_operators
+):
+    workers = staked_operators[:3]
+    job_id = play(protocol, requester, workers, [A, (A,), None], fee=FEE)
+    warp_to(registry.get_job(job_id).reveal_deadline)
+    before = token.balanceOf(requester)
+    registry.finalize(job_id)
+    slashed = events(registry, "OperatorSlashed", source=staking)
+    reward = LIVENESS * REWARD_BPS // BPS
+    assert [(e.operator, e.reason, e.reward, e.beneficiary) for e in slashed] == [
+        (workers[1], 2, reward, requester),
+        (workers[2], 2, reward, requester),
+    ]
+    assert token.balanceOf(requester) == before + FEE + 2 * reward
+    assert registry.get_job(job_id).phase == FAILED
+
+
+def test_nobody_committed_fails_at_the_commit_deadline(protocol, registry, requester, staked_operators):
+    job_id = claimed_job(protocol, requester, staked_operators[:2], replicas=2, quorum=2)
+    warp_to(registry.get_job(job_id).commit_deadline - 1)
+    with boa.reverts("registry: reveal not open"):
+        registry.finalize(job_id)
+    boa.env.time_travel(seconds=1)
+    registry.finalize(job_id)
+    assert registry.get_job(job_id).phase == FAILED
+
+
+# ---------------------------------------------------------------- timing and state
+
+
+def test_finalize_opens_early_once_every_committer_revealed(protocol, registry, requester, staked_operators):
+    job_id = play(protocol, requester, staked_operators[:3], [A, A, A])
+    assert boa.env.timestamp < registry.get_job(job_id).claim_deadline
+    registry.finalize(job_id)
+    assert registry.get_job(job_id).phase == COMPLETED
+
+
+def test_pending_reveal_blocks_until_the_reveal_deadline(protocol, registry, requester, staked_operators):
+    job_id = play(protocol, requester, staked_operators[:3], [A, A, (A,)])
+    warp_to(registry.get_job(job_id).reveal_deadline - 1)
+    with boa.reverts("registry: reveals pending"):
+        registry.finalize(job_id)
+    boa.env.time_travel(seconds=1)
+    registry.finalize(job_id)
+    assert registry.get_job(job_id).phase == COMPLETED
+
+
+def test_finalize_one_second_after_the_reveal_deadline_succeeds(
+    protocol, registry, requester, staked_operators
+):
+    job_id = play(protocol, requester, staked_operators[:3], [A, A, (A,)])
+    warp_to(registry.get_job(job_id).reveal_deadline + 1)
+    registry.finalize(job_id)
+
+
+def test_finalize_before_reveals_open_reverts(protocol, registry, requester, staked_operators):
+    job_id = claimed_job(protocol, requester, staked_operators[:3])
+    commit(protocol, job_id, staked_operators[0], A)
+    with boa.reverts("registry: reveal not open"):
+        registry.finalize(job_id)
+
+
+def test_finalize_twice_reverts(protocol, registry, requester, staked_operators):
+    job_id = run_job(protocol, requester, staked_operators[:1], [A])
+    with boa.reverts("registry: job not in progress"):
+        registry.finalize(job_id)
+
+
+def test_finalize_of_an_open_or_unknown_job_reverts(protocol, registry, requester, staked_operators):
+    job_id = post_job(protocol, requester)
+    warp_to(registry.get_job(job_id).reveal_deadline)
+    for target in (job_id, 99):
+        with boa.reverts("registry: job not in progress"):
+            registry.finalize(target)
+
+
+def test_anyone_may_finalize_even_while_paused(
+    protocol, registry, governance, stranger, requester, staked_operators
+):
+    job_id = play(protocol, requester, staked_operators[:3], [A, A, A])
+    with boa.env.prank(governance):
+        registry.pause()
+    with boa.env.prank(stranger):
+        registry.finalize(job_id)
+    assert registry.get_job(job_id).phase == COMPLETED
+
+
+# ---------------------------------------------------------------- T2: fee split exactness
+
+
+@capped
+@given(
+    fee=st.one_of(st.integers(1, 10_000), st.integers(1, 10**25)),
+    protocol_fee_bps=st.one_of(
+        st.just(0), st.just(MAX_PROTOCOL_FEE_BPS), st.integers(0, MAX_PROTOCOL_FEE_BPS)
+    ),
+    replicas=st.integers(1, MAX_REPLICAS),
+    data=st.data(),
+)
+def test_paid_plus_protocol_fee_equals_the_fee_exactly(
+    protocol,
+    registry,
+    token,
+    emitter,
+    governance,
+    requester,
+    staked_operators,
+    fee,
+    protocol_fee_bps,
+    replicas,
+    data,
+):
+    quorum = replicas // 2 + 1
+    agreeing = data.draw(st.integers(quorum, replicas), label="agreeing")
+    with boa.env.prank(governance):
+        registry.set_min_fee(1)
+        registry.set_protocol_fee_bps(protocol_fee_bps)
+    workers = staked_operators[:replicas]
+    results = [A] * agreeing + [B] * (replicas - agreeing)
+    job_id = run_job(protocol, requester, workers, results, fee=fee, replicas=replicas, quorum=quorum)
+
+    (completed,) = events(registry, "JobCompleted")
+    paid = [e.amount for e in events(registry, "WorkerPaid")]
+    burned_by_slashes = sum(e.burned for e in events(registry, "OperatorSlashed", source=protocol.staking))
+    expected_protocol_fee = int(Fraction(fee * protocol_fee_bps, BPS))  # floor
+    pool = fee - expected_protocol_fee
+    assert completed.agreeing == agreeing == len(paid)
+    assert completed.protocol_fee == expected_protocol_fee
+    assert sum(paid) == completed.paid == pool
+    assert sum(paid) + completed.protocol_fee == fee
+    assert paid[1:] == [pool // agreeing] * (agreeing - 1)
+    assert paid[0] - pool // agreeing < agreeing
+    assert token.balanceOf(registry.address) == 0
+    assert emitter.epoch_burned(emitter.current_epoch()) == expected_protocol_fee
+    assert token.totalSupply() == DEFAULTS["genesis_supply"] - expected_protocol_fee - burned_by_slashes
+    assert registry.get_job(job_id).phase == COMPLETED
+
+
+@capped
+@given(
+    collateral=st.integers(0, STAKE),
+    wrong_bps=st.integers(1_000, BPS),
+    liveness_bps=st.integers(0, 5_000),
+    silent=st.booleans(),
+)
+def test_slash_bounty_is_split_exactly_among_the_agreeing(
+    protocol,
+    registry,
+    staking,
+    token,
+    governance,
+    requester,
+    staked_operators,
+    collateral,
+    wrong_bps,
+    liveness_bps,
+    silent,
+):
+    with boa.env.prank(governance):
+        registry.set_min_collateral(0)
+        registry.set_wrong_result_slash_bps(wrong_bps)
+        registry.set_liveness_slash_bps(liveness_bps)
+    workers = staked_operators[:5]
+    results = [A, A, A, B, None if silent else B]
+    job_id = play(protocol, requester, workers, results, collateral=collateral, fee=FEE)
+    if silent:
+        warp_to(registry.get_job(job_id).reveal_deadline)
+    before = balances(token, workers)
+    registry.finalize(job_id)
+    slashed = events(registry, "OperatorSlashed", source=staking)
+    paid = [e.amount for e in events(registry, "WorkerPaid")]
+    bounty = sum(e.reward for e in slashed)
+    assert all(e.reward + e.burned == e.amount for e in slashed)
+    gains = [b - a for a, b in zip(before, balances(token, workers), strict=True)]
+    assert sum(gains) == sum(paid) + bounty
+    assert [g - p for g, p in zip(gains[1:3], paid[1:3], strict=True)] == [bounty // 3] * 2
+    assert gains[3:] == [0, 0]
+    assert token.balanceOf(registry.address) == 0
