@@ -791,7 +791,9 @@ def worker_run(ctx: typer.Context) -> None:
     """
     from offchain.worker.__main__ import run_worker
 
-    run_worker(_state(ctx).settings)
+    code = run_worker(_state(ctx).settings)  # logs its own one-line error and returns 2 on failure
+    if code:
+        raise typer.Exit(code)
 
 
 @worker_app.command("doctor")

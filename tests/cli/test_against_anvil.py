@@ -6,11 +6,19 @@ reads, so the order of the tests does not matter.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 
 from offchain import devchain
+from offchain.chain.bindings import commitment
 from offchain.requester import TSR, Client
 from offchain.settings import Settings
 from tests.cli.conftest import dev_account, error_line
@@ -18,6 +26,7 @@ from tests.cli.conftest import dev_account, error_line
 pytestmark = pytest.mark.anvil
 
 GOVERNANCE, OPERATOR, REQUESTER, STRANGER = 0, 1, 2, 3
+HAND_WORKER, LYING_HAND_WORKER, RUNNING_WORKER = 5, 6, 7  # each test that stakes uses its own account
 VALID_SPEC = {"version": 1, "workload": {"name": "matmul", "n": 16, "seed": 7}}
 
 
@@ -194,3 +203,112 @@ def test_unreachable_rpc(tessera):
 
     assert result.returncode == 2
     assert error_line(result).startswith("E_RPC_UNREACHABLE: ")
+
+
+def stake_operator(chain, env, index: int, amount: int = 200 * TSR) -> Client:
+    """Fund, register and stake dev account ``index`` (setup outside the CLI under test)."""
+    settings = Settings(
+        _env_file=None, rpc_url=chain.rpc_url, deployments_dir=Path(env["TESSERA_DEPLOYMENTS_DIR"])
+    )
+    governance = Client.connect(settings, account=dev_account(GOVERNANCE))
+    governance.send(governance.contracts.transfer(dev_account(index).address, amount))
+    operator = Client.connect(settings, account=dev_account(index))
+    operator.register("QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o")
+    operator.stake(amount)
+    return operator
+
+
+def test_result_is_fetched_verified_and_saved_and_rewards_claimed(deployed, tmp_path):
+    chain, env, run = deployed
+    operator = stake_operator(chain, env, HAND_WORKER)
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(VALID_SPEC))
+    job_id = int(run("job", "submit", str(spec), "--fee", "2", env=key_env(REQUESTER)).stdout)
+
+    # A worker by hand: claim, put a result on IPFS, commit, reveal, finalize.
+    result_file = tmp_path / "result.safetensors"
+    header = json.dumps({"c": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}).encode()
+    result_file.write_bytes(len(header).to_bytes(8, "little") + header + b"\x00\x00\x80\x3f")
+    result_cid = run("ipfs", "add", str(result_file)).stdout.strip()
+    digest, salt = hashlib.sha256(result_file.read_bytes()).digest(), bytes(range(32))
+    c = operator.contracts
+    operator.send(c.claim(job_id))
+    operator.send(
+        c.commit(job_id, commitment(1337, c.registry.address, job_id, operator.address, digest, salt))
+    )
+    operator.send(c.reveal(job_id, digest, result_cid, salt))
+    operator.send(c.finalize(job_id))
+
+    status = run("job", "status", str(job_id))
+    assert f"job {job_id}: Completed" in status.stdout
+    assert result_cid in status.stdout and "1.9 TSR" in status.stdout  # 2 TSR minus the 5% protocol fee
+    saved = run("job", "result", str(job_id), "--out", str(tmp_path / "out"))
+    assert saved.returncode == 0, saved.stderr
+    path = Path(saved.stdout.strip())
+    assert path == tmp_path / "out" / f"job-{job_id}.safetensors"
+    assert path.read_bytes() == result_file.read_bytes()
+    assert "c: F32 [1]" in saved.stderr
+
+    too_early = run("rewards", "claim", env=key_env(HAND_WORKER))
+    assert error_line(too_early).startswith("E_NOTHING_TO_CLAIM: ")
+    devchain.rpc_call(chain.rpc_url, "evm_increaseTime", [61])  # past the 60 s epoch of the local params
+    devchain.rpc_call(chain.rpc_url, "evm_mine")
+    assert "epoch " in run("rewards", "status", dev_account(HAND_WORKER).address).stdout
+    claimed = run("rewards", "claim", env=key_env(HAND_WORKER))
+    assert claimed.returncode == 0, claimed.stderr
+    assert claimed.stdout.startswith("claimed 0.1 TSR")  # emission = the fee burned in that epoch
+
+
+def test_result_that_does_not_match_the_agreed_digest_is_refused(deployed, tmp_path):
+    chain, env, run = deployed
+    operator = stake_operator(chain, env, LYING_HAND_WORKER)
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(VALID_SPEC))
+    job_id = int(run("job", "submit", str(spec), env=key_env(REQUESTER)).stdout)
+    honest, other = tmp_path / "a.bin", tmp_path / "b.bin"
+    honest.write_bytes(b"the agreed bytes")
+    other.write_bytes(b"something else")
+    other_cid = run("ipfs", "add", str(other)).stdout.strip()
+    digest, salt = hashlib.sha256(honest.read_bytes()).digest(), bytes(32)
+    c = operator.contracts
+    operator.send(c.claim(job_id))
+    operator.send(
+        c.commit(job_id, commitment(1337, c.registry.address, job_id, operator.address, digest, salt))
+    )
+    operator.send(c.reveal(job_id, digest, other_cid, salt))  # the revealed CID holds other bytes
+    operator.send(c.finalize(job_id))
+
+    result = run("job", "result", str(job_id), "--out", str(tmp_path / "out"))
+
+    assert error_line(result).startswith("E_RESULT_MISMATCH: ")
+    assert not (tmp_path / "out" / f"job-{job_id}.safetensors").exists()
+
+
+def test_worker_run_serves_readyz_and_stops_on_ctrl_c(deployed, tmp_path):
+    chain, env, _ = deployed
+    stake_operator(chain, env, RUNNING_WORKER)
+    port = devchain.free_port()
+    worker_env = {**env, **key_env(RUNNING_WORKER), "TESSERA_METRICS_PORT": str(port),
+                  "TESSERA_DATA_DIR": str(tmp_path / "worker")}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "offchain.cli", "worker", "run"], cwd=tmp_path, env=worker_env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert (tmp_path / "worker" / "ledger.sqlite3").exists()
