@@ -52,5 +52,7 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = False, stream: 
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("apscheduler", "urllib3", "web3", "httpx", "httpcore"):
+    for noisy in ("urllib3", "web3", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # A duty still running when its next tick comes is normal (coalesced); the worker logs missed runs.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)

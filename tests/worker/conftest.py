@@ -7,6 +7,7 @@ Actors are named by role: ``operator`` (the worker's key), ``requester``, ``gove
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -161,7 +162,18 @@ class Artifact:
 
 @pytest.fixture(scope="session")
 def artifacts() -> dict[str, Artifact]:
-    """Compile the four contracts once per session (titanoboa's compiler front end, snekmate resolved)."""
+    """The four contracts compiled (titanoboa's front end resolves snekmate), cached under .cache/ by a
+    hash of every contract source and the compiler version, so parallel and later runs skip compiling."""
+    import hashlib
+
+    import vyper
+
+    digest = hashlib.sha256(vyper.__version__.encode())
+    for path in sorted(CONTRACTS.rglob("*.vy*")):
+        digest.update(path.relative_to(CONTRACTS).as_posix().encode() + b"\0" + path.read_bytes())
+    cache = REPO / ".cache" / "worker-tests" / f"artifacts-{digest.hexdigest()[:16]}.json"
+    if cache.exists():
+        return {name: Artifact(**a) for name, a in json.loads(cache.read_text()).items()}
     import boa
     from vyper.compiler.output import build_abi_output
 
@@ -169,6 +181,10 @@ def artifacts() -> dict[str, Artifact]:
     for name in ("TesseraToken", "Staking", "RewardEmitter", "JobRegistry"):
         data = boa.load_partial(str(CONTRACTS / f"{name}.vy")).compiler_data
         out[name] = Artifact(abi=build_abi_output(data), bytecode="0x" + data.bytecode.hex())
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({n: {"abi": a.abi, "bytecode": a.bytecode} for n, a in out.items()}))
+    os.replace(tmp, cache)  # atomic: a parallel run reads the whole file or none
     return out
 
 

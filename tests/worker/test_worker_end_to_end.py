@@ -63,9 +63,19 @@ def publish_spec(market: Market, spec: dict) -> tuple[str, bytes]:
     return cid, raw
 
 
-def post_job(market: Market, requester: LocalAccount, cid: str, digest: bytes, **terms) -> int:
+def post_job(
+    market: Market,
+    requester: LocalAccount,
+    cid: str,
+    digest: bytes,
+    *,
+    fee: int = FEE,
+    collateral: int = COLLATERAL,
+    replicas: int = 1,
+    quorum: int = 1,
+) -> int:
     c = market.contracts
-    transact(market.w3, requester, c.token, "approve", c.registry.address, FEE)
+    transact(market.w3, requester, c.token, "approve", c.registry.address, fee)
     receipt = transact(
         market.w3,
         requester,
@@ -73,10 +83,10 @@ def post_job(market: Market, requester: LocalAccount, cid: str, digest: bytes, *
         "post_job",
         cid,
         digest,
-        FEE,
-        terms.get("replicas", 1),
-        terms.get("quorum", 1),
-        COLLATERAL,
+        fee,
+        replicas,
+        quorum,
+        collateral,
         600,
         600,
         600,
@@ -84,7 +94,7 @@ def post_job(market: Market, requester: LocalAccount, cid: str, digest: bytes, *
     return c.job_id_from(receipt)
 
 
-def worker_settings(market: Market, operator: LocalAccount, name: str = "worker") -> Settings:
+def worker_settings(market: Market, operator: LocalAccount, name: str = "worker", **overrides) -> Settings:
     return Settings(
         _env_file=None,
         rpc_url=market.rpc_url,
@@ -96,6 +106,7 @@ def worker_settings(market: Market, operator: LocalAccount, name: str = "worker"
         poll_interval_s=0.2,
         confirmations=1,
         stuck_after_s=30,
+        **overrides,
     )
 
 
@@ -191,3 +202,35 @@ def test_a_restarted_worker_resumes_and_never_commits_twice(market, operator, re
     assert keys.count(f"commit:{job_id}") == 1 and keys.count(f"claim:{job_id}") == 1
     assert market.contracts.get_job(job_id).phase == Phase.COMPLETED
     assert market.w3.eth.get_transaction_count(operator.address) == 3 + 4
+
+
+def test_the_claim_policy_declines_what_it_cannot_finish_or_afford_without_a_transaction(
+    market, operator, requester
+):
+    slow = {**MATMUL, "resources": {"max_runtime_s": 5_000}}  # past the 1200 s commit deadline
+    slow_cid, slow_raw = publish_spec(market, slow)
+    cid, raw = publish_spec(market, MATMUL)
+    digest = hashlib.sha256(raw).digest()
+    too_slow = post_job(market, requester, slow_cid, hashlib.sha256(slow_raw).digest())
+    too_cheap = post_job(market, requester, cid, digest, fee=TSR // 10)
+    too_risky = post_job(market, requester, cid, digest, collateral=2 * STAKE)
+    nonce = market.w3.eth.get_transaction_count(operator.address)
+
+    # 0.095 TSR of fee share against ~600k gas at ~1 gwei is a ratio near 160: ask for 1000
+    worker = Worker(worker_settings(market, operator, min_fee_to_gas_ratio=1_000), compute=InProcessCompute())
+    worker.start()
+    ids = (too_slow, too_cheap, too_risky)
+    try:
+        settled = worker.wait_for(
+            lambda: all(
+                (j := worker.ledger.get_job(i)) is not None and j.state == JobState.SKIPPED for i in ids
+            ),
+            timeout_s=30,
+        )
+    finally:
+        worker.stop()
+    codes = [worker.ledger.get_job(i).error_code for i in ids]
+    worker.close()
+    assert settled, codes
+    assert codes == ["E_DEADLINE_TOO_CLOSE", "E_FEE_TOO_LOW", "E_STAKE_TOO_LOW"]
+    assert market.w3.eth.get_transaction_count(operator.address) == nonce

@@ -1,0 +1,95 @@
+"""The failover provider: retries, backoff with Retry-After, stickiness, and giving up with a clear error."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from offchain.chain.rpc import FailoverProvider
+from offchain.errors import RpcUnreachable
+
+
+class Reply:
+    def __init__(self, status: int, body: object = None, headers: dict | None = None) -> None:
+        self.status_code = status
+        self.content = b"" if body is None else json.dumps(body).encode()
+        self.headers = headers or {}
+
+
+class ScriptedSession:
+    """A requests.Session stand-in: each URL answers from its own script (the last answer repeats)."""
+
+    def __init__(self, scripts: dict[str, list]) -> None:
+        self.scripts = scripts
+        self.calls: list[str] = []
+
+    def post(self, url, data, headers, timeout):
+        self.calls.append(url)
+        script = self.scripts[url]
+        answer = script.pop(0) if len(script) > 1 else script[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+OK = Reply(200, {"jsonrpc": "2.0", "id": 0, "result": "0x539"})
+PRIMARY, BACKUP = "http://primary", "http://backup"
+
+
+def provider(session: ScriptedSession, sleeps: list[float], **kwargs) -> FailoverProvider:
+    return FailoverProvider(
+        [PRIMARY, BACKUP], sleep=sleeps.append, jitter=lambda: 1.0, session_factory=lambda: session, **kwargs
+    )
+
+
+def test_a_dead_endpoint_fails_over_and_the_next_request_sticks_to_the_live_one():
+    session = ScriptedSession({PRIMARY: [requests.ConnectionError("refused")], BACKUP: [OK]})
+    sleeps: list[float] = []
+    p = provider(session, sleeps)
+    assert p.make_request("eth_chainId", [])["result"] == "0x539"
+    assert p.make_request("eth_chainId", [])["result"] == "0x539"
+    assert session.calls == [PRIMARY, BACKUP, BACKUP]
+    assert p.current_url == BACKUP
+    assert sleeps == []
+
+
+def test_rate_limits_and_server_errors_are_retried_with_backoff():
+    session = ScriptedSession(
+        {PRIMARY: [Reply(429, headers={"Retry-After": "3"}), Reply(503), OK], BACKUP: [Reply(502)]}
+    )
+    sleeps: list[float] = []
+    p = provider(session, sleeps, backoff_s=0.5)
+    assert p.make_request("eth_blockNumber", [])["result"] == "0x539"
+    assert sleeps == [3.0, 1.0]  # Retry-After honoured; then 0.5 * 2**1
+
+
+def test_a_json_rpc_rate_limit_error_is_retried():
+    limited = Reply(
+        200, {"jsonrpc": "2.0", "id": 0, "error": {"code": -32005, "message": "rate limit exceeded"}}
+    )
+    session = ScriptedSession({PRIMARY: [limited, OK], BACKUP: [limited]})
+    assert provider(session, []).make_request("eth_call", [])["result"] == "0x539"
+    assert session.calls == [PRIMARY, BACKUP, PRIMARY]
+
+
+def test_an_answer_that_is_an_error_is_returned_not_retried():
+    revert = Reply(200, {"jsonrpc": "2.0", "id": 0, "error": {"code": 3, "message": "execution reverted"}})
+    session = ScriptedSession({PRIMARY: [revert], BACKUP: [OK]})
+    response = provider(session, []).make_request("eth_call", [])
+    assert response["error"]["message"] == "execution reverted"
+    assert session.calls == [PRIMARY]
+
+
+def test_every_endpoint_down_raises_rpc_unreachable_naming_the_last_error():
+    session = ScriptedSession(
+        {PRIMARY: [requests.Timeout("slow")], BACKUP: [requests.ConnectionError("refused")]}
+    )
+    sleeps: list[float] = []
+    with pytest.raises(RpcUnreachable, match="failed on every RPC endpoint") as caught:
+        provider(session, sleeps, rounds=3, backoff_s=1.0, max_backoff_s=1.5).make_request("eth_chainId", [])
+    assert "http://backup: ConnectionError" in str(caught.value)
+    assert caught.value.code == "E_RPC_UNREACHABLE"
+    assert len(session.calls) == 6
+    assert sleeps == [1.0, 1.5]  # capped
