@@ -340,11 +340,13 @@ def summary(manifest: Manifest, path: Path, gas_used: int, network_choice: str) 
         for name in order
     ]
     steps = []
-    if manifest.network.endswith(":local"):
-        steps.append("make demo                                # a job end to end on this chain")
     if path.parent.resolve() != Path("deployments").resolve():
-        steps.append(f"export TESSERA_DEPLOYMENTS_DIR={path.parent}   # so the worker finds this manifest")
-    steps.append(f"ape console --network {network_choice}   # inspect the contracts")
+        steps.append(f"export TESSERA_DEPLOYMENTS_DIR={path.parent}   # so the CLI and workers find it")
+    steps += [
+        "tessera worker doctor          # check a worker's set-up against this deployment",
+        "tessera job schema             # the job spec format, then `tessera job submit SPEC`",
+        f"ape console --network {network_choice}   # poke at the contracts",
+    ]
     return (
         f"Tessera deployed on {manifest.network} (chain {manifest.chain_id}) by {manifest.deployer}\n"
         + "\n".join(rows)
