@@ -389,8 +389,12 @@ def finalize(job_id: uint256):
     assert job.reveal_mask == job.commit_mask or block.timestamp >= job.reveal_deadline, \
         "registry: reveals pending"
 
-    workers: address[MAX_REPLICAS] = self._claimants[job_id]
-    seals: bytes32[MAX_REPLICAS] = self._seals[job_id]
+    # copy only the claimed slots: each storage read of an unused slot would cost 2,100 gas
+    workers: DynArray[address, MAX_REPLICAS] = []
+    seals: DynArray[bytes32, MAX_REPLICAS] = []
+    for i: uint256 in range(job.claims, bound=MAX_REPLICAS):
+        workers.append(self._claimants[job_id][i])
+        seals.append(self._seals[job_id][i])
     winner: bytes32 = empty(bytes32)
     agreeing: uint256 = 0
     for i: uint256 in range(job.claims, bound=MAX_REPLICAS):

@@ -106,6 +106,7 @@ MAX_MIN_STAKE: public(constant(uint256)) = 10**24  # 1 million TSR
 MIN_JAIL_PERIOD: public(constant(uint256)) = 3_600  # 1 hour
 MAX_JAIL_PERIOD: public(constant(uint256)) = 86_400 * 30  # 30 days
 MAX_SLASH_REWARD_BPS: public(constant(uint256)) = 5_000  # at most half of a slash goes to honest parties
+HALF_WORD: constant(uint256) = 2**128  # bonded and locked are below TesseraToken.MAX_SUPPLY < 2**128
 
 
 # ---------------------------------------------------------------- immutables
@@ -117,8 +118,9 @@ job_registry: public(address)
 
 is_registered: public(HashMap[address, bool])
 metadata_cid: public(HashMap[address, String[100]])
-bonded: public(HashMap[address, uint256])
-locked: public(HashMap[address, uint256])
+# bonded (low 128 bits) | locked (high 128 bits), locked <= bonded. One word, so locking collateral
+# rewrites a live slot instead of creating one (a fresh slot costs 20,000 gas more per claim).
+_stakes: HashMap[address, uint256]
 jailed_until: public(HashMap[address, uint256])
 _locks: HashMap[address, IStaking.Lock[MAX_LOCKS]]
 
@@ -178,8 +180,11 @@ def stake(amount: uint256):
     assert self.is_registered[msg.sender], "staking: not registered"
     assert amount > 0, "staking: zero amount"
     self._pull(msg.sender, amount)
-    new_bonded: uint256 = self.bonded[msg.sender] + amount
-    self.bonded[msg.sender] = new_bonded
+    bonded: uint256 = 0
+    locked: uint256 = 0
+    bonded, locked = self._stake_of(msg.sender)
+    new_bonded: uint256 = bonded + amount
+    self._set_stake(msg.sender, new_bonded, locked)
     self.total_bonded += amount
     log Staked(operator=msg.sender, amount=amount, bonded=new_bonded)
 
@@ -192,7 +197,10 @@ def request_unstake(amount: uint256) -> uint256:
     @return The lock id (a slot index below `MAX_LOCKS`) to pass to `withdraw` or `cancel_unstake`.
     """
     assert amount > 0, "staking: zero amount"
-    assert amount <= self.bonded[msg.sender] - self.locked[msg.sender], "staking: amount above free stake"
+    bonded: uint256 = 0
+    locked: uint256 = 0
+    bonded, locked = self._stake_of(msg.sender)
+    assert amount <= bonded - locked, "staking: amount above free stake"
     lock_id: uint256 = MAX_LOCKS
     for i: uint256 in range(MAX_LOCKS):
         if self._locks[msg.sender][i].amount == 0:
@@ -201,7 +209,7 @@ def request_unstake(amount: uint256) -> uint256:
     assert lock_id < MAX_LOCKS, "staking: too many unbonding locks"
     withdrawable_at: uint256 = block.timestamp + self.unbonding_period
     self._locks[msg.sender][lock_id] = IStaking.Lock(amount=amount, withdrawable_at=withdrawable_at)
-    self.bonded[msg.sender] -= amount
+    self._set_stake(msg.sender, bonded - amount, locked)
     self.total_bonded -= amount
     self.total_unbonding += amount
     log UnstakeRequested(operator=msg.sender, lock_id=lock_id, amount=amount, withdrawable_at=withdrawable_at)
@@ -216,7 +224,10 @@ def cancel_unstake(lock_id: uint256):
     """
     amount: uint256 = self._lock_amount(msg.sender, lock_id)
     self._locks[msg.sender][lock_id] = empty(IStaking.Lock)
-    self.bonded[msg.sender] += amount
+    bonded: uint256 = 0
+    locked: uint256 = 0
+    bonded, locked = self._stake_of(msg.sender)
+    self._set_stake(msg.sender, bonded + amount, locked)
     self.total_bonded += amount
     self.total_unbonding -= amount
     log UnstakeCancelled(operator=msg.sender, lock_id=lock_id, amount=amount)
@@ -247,10 +258,13 @@ def lock_collateral(operator: address, amount: uint256):
     @param amount Collateral the job asks for.
     """
     assert msg.sender == self.job_registry, "staking: caller is not the job registry"
-    assert self._is_eligible(operator), "staking: operator not eligible"
-    new_locked: uint256 = self.locked[operator] + amount
-    assert new_locked <= self.bonded[operator], "staking: free stake below collateral"
-    self.locked[operator] = new_locked
+    bonded: uint256 = 0
+    locked: uint256 = 0
+    bonded, locked = self._stake_of(operator)
+    assert self._eligible(operator, bonded), "staking: operator not eligible"
+    new_locked: uint256 = locked + amount
+    assert new_locked <= bonded, "staking: free stake below collateral"
+    self._set_stake(operator, bonded, new_locked)
     log CollateralLocked(operator=operator, amount=amount, locked=new_locked)
 
 
@@ -263,9 +277,12 @@ def unlock_collateral(operator: address, amount: uint256):
     @param amount Collateral the job had locked.
     """
     assert msg.sender == self.job_registry, "staking: caller is not the job registry"
-    released: uint256 = min(amount, self.locked[operator])
-    new_locked: uint256 = self.locked[operator] - released
-    self.locked[operator] = new_locked
+    bonded: uint256 = 0
+    locked: uint256 = 0
+    bonded, locked = self._stake_of(operator)
+    released: uint256 = min(amount, locked)
+    new_locked: uint256 = locked - released
+    self._set_stake(operator, bonded, new_locked)
     log CollateralUnlocked(operator=operator, amount=released, locked=new_locked)
 
 
@@ -292,8 +309,10 @@ def slash(operator: address, amount: uint256, job_id: uint256, reason: uint8, be
 
     remaining: uint256 = amount
     # 1. free bonded stake
-    bonded: uint256 = self.bonded[operator]
-    locked: uint256 = self.locked[operator]
+    bonded: uint256 = 0
+    locked: uint256 = 0
+    bonded, locked = self._stake_of(operator)
+    bonded_before: uint256 = bonded
     take: uint256 = min(remaining, bonded - locked)
     bonded -= take
     remaining -= take
@@ -312,11 +331,11 @@ def slash(operator: address, amount: uint256, job_id: uint256, reason: uint8, be
     # 3. collateral locked by other jobs
     if remaining > 0:
         take = min(remaining, locked)
-        self.locked[operator] = locked - take
+        locked -= take
         bonded -= take
         remaining -= take
-    self.total_bonded -= self.bonded[operator] - bonded
-    self.bonded[operator] = bonded
+    self.total_bonded -= bonded_before - bonded
+    self._set_stake(operator, bonded, locked)
 
     slashed: uint256 = amount - remaining
     reward: uint256 = 0
@@ -402,7 +421,32 @@ def free_stake(operator: address) -> uint256:
     @param operator The operator.
     @return The free stake.
     """
-    return self.bonded[operator] - self.locked[operator]
+    bonded: uint256 = 0
+    locked: uint256 = 0
+    bonded, locked = self._stake_of(operator)
+    return bonded - locked
+
+
+@view
+@external
+def bonded(operator: address) -> uint256:
+    """
+    @notice Stake backing `operator`, including collateral locked by its claimed jobs.
+    @param operator The operator.
+    @return The bonded amount.
+    """
+    return self._stakes[operator] % HALF_WORD
+
+
+@view
+@external
+def locked(operator: address) -> uint256:
+    """
+    @notice Collateral locked by `operator`'s claimed jobs (part of `bonded`).
+    @param operator The operator.
+    @return The locked amount.
+    """
+    return self._stakes[operator] // HALF_WORD
 
 
 @view
@@ -413,7 +457,7 @@ def is_eligible(operator: address) -> bool:
     @param operator The operator.
     @return True when eligible.
     """
-    return self._is_eligible(operator)
+    return self._eligible(operator, self._stakes[operator] % HALF_WORD)
 
 
 @view
@@ -438,12 +482,25 @@ def _pull(owner: address, amount: uint256):
 
 @view
 @internal
-def _is_eligible(operator: address) -> bool:
+def _eligible(operator: address, bonded: uint256) -> bool:
     return (
         self.is_registered[operator]
         and block.timestamp >= self.jailed_until[operator]
-        and self.bonded[operator] >= self.min_stake
+        and bonded >= self.min_stake
     )
+
+
+@view
+@internal
+def _stake_of(operator: address) -> (uint256, uint256):
+    packed: uint256 = self._stakes[operator]
+    return packed % HALF_WORD, packed // HALF_WORD
+
+
+@internal
+def _set_stake(operator: address, bonded: uint256, locked: uint256):
+    # bonded and locked only ever shrink from or add up to token amounts below MAX_SUPPLY < 2**128
+    self._stakes[operator] = locked * HALF_WORD + bonded
 
 
 @view
