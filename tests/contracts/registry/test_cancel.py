@@ -3,7 +3,7 @@
 import boa
 import pytest
 
-from tests.contracts.conftest import post_job
+from tests.contracts.conftest import deploy_protocol, post_job
 from tests.contracts.registry.conftest import CANCELLED, TSR, claim, events, warp_to
 
 
@@ -67,3 +67,25 @@ def test_cancel_of_an_expired_job_reverts(registry, requester, job):
 def test_cancel_of_an_unknown_job_reverts(registry, requester):
     with boa.env.prank(requester), boa.reverts("registry: job not open"):
         registry.cancel(42)
+
+
+def test_refund_with_a_fee_token_returning_false_reverts(
+    token_deployer,
+    staking_deployer,
+    emitter_deployer,
+    registry_deployer,
+    odd_token_deployer,
+    governance,
+    requester,
+):
+    odd = odd_token_deployer.deploy()
+    p = deploy_protocol(
+        token_deployer, staking_deployer, emitter_deployer, registry_deployer, governance, fee_token=odd
+    )
+    odd.mint(requester, 10 * TSR)
+    with boa.env.prank(requester):
+        odd.approve(p.registry.address, 10 * TSR)
+        job_id = p.registry.post_job("bafyspec", b"\x01" * 32, 10 * TSR, 1, 1, 10 * TSR, 600, 600, 600)
+    odd.set_modes(0, True, False)
+    with boa.env.prank(requester), boa.reverts("registry: transfer failed"):
+        p.registry.cancel(job_id)

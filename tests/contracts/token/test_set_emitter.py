@@ -39,3 +39,12 @@ def test_non_owner_cannot_set_the_emitter(unwired_token, governance, emitter_rol
     assume(sender != governance)
     with boa.env.prank(sender), boa.reverts("ownable: caller is not the owner"):
         unwired_token.set_emitter(emitter_role)
+
+
+def test_emitter_already_set_guard_holds_even_for_the_zero_address(unwired_token, governance, emitter_role):
+    """Defence in depth: after set_emitter the owner is the zero address, which no real transaction can
+    send from; boa can, and the second guard still refuses."""
+    with boa.env.prank(governance):
+        unwired_token.set_emitter(emitter_role)
+    with boa.env.prank(ZERO), boa.reverts("token: emitter already set"):
+        unwired_token.set_emitter(ZERO)
