@@ -3,16 +3,17 @@
 Nothing is downloaded. Tensors come back as canonical safetensors bytes (``tensorio.canonical_bytes``), so
 the same seed always gives the same bytes and hence the same CID. The spec builders take the input CIDs
 the caller got from uploading those bytes (``offchain.ipfs``), and return a ``JobSpec``; upload
-``spec.canonical_spec_bytes(spec)``.
+``spec.canonical_spec_bytes(spec)``. ``example_specs`` does both for the demo, given any store with
+``add_bytes(data) -> CID``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from offchain.compute.spec import Determinism, Exact, JobSpec, Quantized, Resources
+from offchain.compute.spec import Determinism, Exact, JobSpec, Quantized, Resources, canonical_spec_bytes
 from offchain.compute.workloads import Matmul, MlpInfer, MlpTrain
 from offchain.compute.workloads.base import FloatDtype
 
@@ -21,6 +22,25 @@ if TYPE_CHECKING:
 
 DEMO_SIZES = (4, 16, 3)  # input features, hidden width, outputs
 _DEMO_METADATA = {"tessera.demo": "1"}
+
+
+class ContentStore(Protocol):
+    """Anything that stores bytes and returns their CID (``offchain.ipfs`` backends do)."""
+
+    def add_bytes(self, data: bytes, /) -> object: ...
+
+
+def example_specs(store: ContentStore) -> dict[str, bytes]:
+    """Upload the demo inputs to ``store`` and return canonical spec bytes for each workload, by name."""
+    weights_cid = str(store.add_bytes(mlp_weights()))
+    input_cid = str(store.add_bytes(mlp_input()))
+    data_cid = str(store.add_bytes(training_data()))
+    specs = (
+        matmul_spec(),
+        mlp_infer_spec(weights_cid=weights_cid, input_cid=input_cid),
+        mlp_train_spec(weights_cid=weights_cid, data_cid=data_cid),
+    )
+    return {spec.workload.name: canonical_spec_bytes(spec) for spec in specs}
 
 
 def mlp_weights(seed: int = 0, sizes: Sequence[int] = DEMO_SIZES, dtype: FloatDtype = "float32") -> bytes:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offchain.compute.errors import UnsafeWeights
@@ -43,11 +45,15 @@ _FOREIGN = (
 )
 
 
-def check_safetensors(data: bytes, *, source: str) -> dict[str, Any]:
-    """Return the parsed safetensors header of ``data`` or raise ``UnsafeWeights`` naming what it is."""
+def check_safetensors(data: bytes, *, source: str, total: int | None = None) -> dict[str, Any]:
+    """Return the parsed safetensors header of ``data`` or raise ``UnsafeWeights`` naming what it is.
+
+    ``data`` may be only the start of the file (at least its header) when ``total`` gives the file size.
+    """
+    total = len(data) if total is None else total
     size = int.from_bytes(data[:8], "little") if len(data) >= 8 else -1
-    if not 2 <= size <= min(MAX_HEADER_BYTES, len(data) - 8) or data[8:9] != b"{":
-        what = _foreign_format(data) or f"not safetensors (length prefix {size:,} of {len(data):,} bytes)"
+    if not 2 <= size <= min(MAX_HEADER_BYTES, total - 8) or data[8:9] != b"{" or len(data) < 8 + size:
+        what = _foreign_format(data) or f"not safetensors (length prefix {size:,} of {total:,} bytes)"
         raise UnsafeWeights(f"{source} is {what}; it was not loaded")
     try:
         header = json.loads(data[8 : 8 + size].decode("utf-8"))
@@ -56,6 +62,16 @@ def check_safetensors(data: bytes, *, source: str) -> dict[str, Any]:
     if not isinstance(header, dict):
         raise UnsafeWeights(f"{source}: the safetensors header is not a JSON object")
     return header
+
+
+def check_safetensors_file(path: Path, *, source: str) -> dict[str, Any]:
+    """``check_safetensors`` on a file, reading only its length prefix and header."""
+    with open(path, "rb") as handle:
+        total = os.fstat(handle.fileno()).st_size
+        head = handle.read(8)
+        size = int.from_bytes(head, "little") if len(head) == 8 else 0
+        head += handle.read(min(size, MAX_HEADER_BYTES))
+    return check_safetensors(head, source=source, total=total)
 
 
 def load_tensors(data: bytes, *, source: str) -> dict[str, torch.Tensor]:

@@ -2,8 +2,8 @@
 
 Weights are tensors ``layers.{i}.weight`` of shape (out, in) and ``layers.{i}.bias`` of shape (out,), for
 i = 0 .. L-1, all float32 or all float64; the network is Linear layers with ReLU between them (none after
-the last). ``mlp-train`` returns its final weights under the same keys, so its result is a valid
-``weights`` input of ``mlp-infer``.
+the last). ``mlp-train`` returns its final weights under the same keys (beside ``losses``), so its
+``layers.*`` tensors are a valid ``weights`` input of ``mlp-infer``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,151 @@
+"""The workload child process: ``python -P -m offchain.compute.child JOB_DIR READY_FD``.
+
+Started by ``runner.WorkloadRunner`` in its own process group. It reads ``job.json``, imports torch,
+applies the deterministic settings, picks the device, bounds its own memory (RLIMIT_DATA at the runtime's
+footprint plus the job's ``max_memory_mb``), writes one byte to READY_FD, then loads the inputs (safetensors
+only), runs the workload, and writes ``result.safetensors`` and ``status.json``. Every failure is written
+to ``status.json`` as a code the parent turns back into its error class; tracebacks go to ``child.log``.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import torch
+
+from offchain.compute.determinism import canonical_outputs, configure_torch, device_class, resolve_device
+from offchain.compute.errors import ComputeError, WorkloadFailed, WorkloadOom
+from offchain.compute.jobdir import (
+    JOB_FILE,
+    RESULT_FILE,
+    STATUS_FILE,
+    ChildJob,
+    ChildStatus,
+    input_path,
+    write_atomically,
+)
+from offchain.compute.spec import JobSpec, Quantized, parse_spec
+from offchain.compute.tensorio import canonical_bytes, load_tensors
+
+RESULT_FORMAT_VERSION = "1"
+FILE_SIZE_SLACK = 16 << 20  # room for child.log and status.json beside the result
+_OOM_MARKERS = ("can't allocate memory", "cannot allocate memory", "out of memory")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the job in ``JOB_DIR``; return 0 when ``result.safetensors`` was written, 1 otherwise."""
+    args = sys.argv[1:] if argv is None else argv
+    job_dir, ready_fd = Path(args[0]), int(args[1])
+    try:
+        status = run_job(job_dir, ready_fd)
+    except BaseException as exc:  # noqa: BLE001 - every failure must reach status.json
+        traceback.print_exc()
+        code, message, hint = classify(exc)
+        status = ChildStatus(ok=False, code=code, message=message, hint=hint)
+    write_atomically(job_dir / STATUS_FILE, status.model_dump_json().encode())
+    return 0 if status.ok else 1
+
+
+def run_job(job_dir: Path, ready_fd: int) -> ChildStatus:
+    """The child's work, in order; raises on any failure."""
+    job = ChildJob.model_validate_json((job_dir / JOB_FILE).read_bytes())
+    spec = parse_spec(job.spec.encode())
+    configure_torch(job.threads)
+    device = resolve_device(job.device)
+    _warm_up(device)
+    _bound_memory(job.max_memory_mb, device)
+    _bound_file_size(job.max_result_bytes + FILE_SIZE_SLACK)
+    os.write(ready_fd, b"R")
+    os.close(ready_fd)
+
+    inputs = {
+        name: load_tensors(input_path(job_dir, name).read_bytes(), source=f"input {name!r}")
+        for name in sorted(spec.inputs)
+    }
+    start = time.perf_counter()
+    outputs = spec.workload.run(inputs, device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    compute_s = time.perf_counter() - start
+
+    decimals = spec.determinism.decimals if isinstance(spec.determinism, Quantized) else None
+    data = canonical_bytes(canonical_outputs(outputs, decimals=decimals), result_metadata(spec))
+    if len(data) > job.max_result_bytes:
+        limit = job.max_result_bytes
+        raise WorkloadFailed(f"the result is {len(data):,} bytes; the runner's limit is {limit:,}")
+    write_atomically(job_dir / RESULT_FILE, data)
+    return ChildStatus(
+        ok=True, device=device.type, device_class=device_class(device, job.threads), compute_s=compute_s
+    )
+
+
+def result_metadata(spec: JobSpec) -> dict[str, str]:
+    """The fixed ``__metadata__`` of a result: format version, workload and determinism mode."""
+    mode = spec.determinism
+    return {
+        "tessera.version": RESULT_FORMAT_VERSION,
+        "tessera.workload": spec.workload.name,
+        "tessera.determinism": f"quantized:{mode.decimals}" if isinstance(mode, Quantized) else "exact",
+    }
+
+
+def classify(exc: BaseException) -> tuple[str, str, str | None]:
+    """(code, message, hint) of a failure: ours keep theirs; memory exhaustion becomes ``E_WORKLOAD_OOM``."""
+    if isinstance(exc, ComputeError):
+        return exc.code, exc.message, exc.hint
+    last_line = (str(exc).strip().splitlines() or [""])[-1][:300]
+    text = f"{type(exc).__name__}: {last_line}" if last_line else type(exc).__name__
+    out_of_memory = any(marker in last_line.lower() for marker in _OOM_MARKERS)
+    if isinstance(exc, MemoryError | torch.OutOfMemoryError) or out_of_memory:
+        return WorkloadOom.code, f"the workload ran out of memory ({text})", None
+    return WorkloadFailed.code, f"the workload raised {text}", None
+
+
+def _warm_up(device: torch.device) -> None:
+    """Start the thread pools, and on CUDA the context and cuBLAS, so the memory baseline includes them."""
+    (torch.ones(64, 64, device=device) @ torch.ones(64, 64, device=device)).sum().item()
+    torch.ones(1 << 16, device=device).sum().item()
+
+
+def _bound_memory(max_memory_mb: int, device: torch.device) -> None:
+    """RLIMIT_DATA = what the runtime holds now + the job's budget; on CUDA also cap the caching allocator.
+
+    RLIMIT_AS would count the address space torch reserves but never touches (CUDA maps tens of GiB), so
+    it refuses work that fits; RLIMIT_DATA counts private writable memory, which is what a workload grows.
+    """
+    budget = max_memory_mb << 20
+    limit = _data_bytes() + budget
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    if device.type == "cuda":
+        total = torch.cuda.get_device_properties(device).total_memory
+        torch.cuda.set_per_process_memory_fraction(min(1.0, budget / total), device)
+
+
+def _bound_file_size(limit: int) -> None:
+    """RLIMIT_FSIZE: no file this process writes (result, log) grows past ``limit``; no core dumps."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _data_bytes() -> int:
+    """VmData of this process in bytes (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmData:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("VmData is missing from /proc/self/status; the memory bound needs Linux")
+
+
+def exit_now(code: int) -> None:
+    """Flush, then ``os._exit``: the result is on disk; interpreter teardown with torch takes ~2 s."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    exit_now(main())

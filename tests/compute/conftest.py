@@ -1,0 +1,40 @@
+"""Fixtures of the compute tests: CPU runners, runners with misbehaving children, a fresh job directory."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offchain.compute.runner import RunnerConfig, WorkloadRunner
+
+from .support import HOSTILE_CHILD
+
+
+@pytest.fixture
+def make_runner() -> Callable[..., WorkloadRunner]:
+    """A CPU runner with short kill grace; keyword arguments override ``RunnerConfig`` fields."""
+
+    def make(**overrides: Any) -> WorkloadRunner:
+        settings: dict[str, Any] = {"device": "cpu", "threads": 1, "kill_grace_s": 1.0, **overrides}
+        return WorkloadRunner(RunnerConfig(**settings))
+
+    return make
+
+
+@pytest.fixture
+def hostile_runner(make_runner: Callable[..., WorkloadRunner]) -> Callable[..., WorkloadRunner]:
+    """A runner whose child is ``hostile_child.py`` in the given mode."""
+
+    def make(mode: str, **overrides: Any) -> WorkloadRunner:
+        return make_runner(child_command=(sys.executable, "-P", str(HOSTILE_CHILD), mode), **overrides)
+
+    return make
+
+
+@pytest.fixture
+def job_dir(tmp_path: Path) -> Path:
+    return tmp_path / "job"
