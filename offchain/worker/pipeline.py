@@ -27,6 +27,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from hexbytes import HexBytes
@@ -53,6 +54,16 @@ JOB_GAS = 600_000
 SPEC_MAX_BYTES = 1024 * 1024
 TRANSIENT = (RpcUnreachable, IpfsTimeout, IpfsUnavailable, FeeAboveCap)
 MINED = (TxStatus.MINED, TxStatus.CONFIRMED)
+
+
+class Attempt(Enum):
+    """Where the current attempt of a job's transaction (claim, commit, reveal, finalize) stands."""
+
+    NONE = "none"  # never sent, or every attempt dropped / reverted / refused
+    PENDING = "pending"
+    LANDED = "landed"  # mined with success
+
+
 GONE = (TxStatus.REVERTED, TxStatus.DROPPED, TxStatus.FAILED)
 
 
@@ -278,10 +289,9 @@ class Pipeline:
         return self._send_claim(self.ledger.get_job(job.job_id))  # type: ignore[arg-type]
 
     def _send_claim(self, job: JobRecord) -> bool:
+        key = self._live_key(f"claim:{job.job_id}")
         try:
-            record = self.txm.send(
-                self.contracts.claim(job.job_id), key=f"claim:{job.job_id}", job_id=job.job_id
-            )
+            record = self.txm.send(self.contracts.claim(job.job_id), key=key, job_id=job.job_id)
         except TxReverted as err:
             return self._fail(job, "E_CLAIM_REJECTED", err.reason, skipped=True)
         self.metrics.txs.labels("claim").inc()
@@ -289,17 +299,12 @@ class Pipeline:
         return True
 
     def _claiming(self, job: JobRecord) -> bool:
-        key = f"claim:{job.job_id}"
-        if self.ledger.tx(key) is None:
-            return self._send_claim(job)  # crashed between the state change and the send
-        record = self.txm.status(key)
-        if record.status in MINED:
+        attempt = self._attempt(f"claim:{job.job_id}")
+        if attempt is Attempt.PENDING:
+            return False
+        if attempt is Attempt.LANDED or self.contracts.worker_entry(job.job_id, self.me).claimed:
             return self.ledger.transition(job.job_id, JobState.CLAIMING, JobState.CLAIMED)
-        if record.status in GONE:
-            if self.contracts.worker_entry(job.job_id, self.me).claimed:
-                return self.ledger.transition(job.job_id, JobState.CLAIMING, JobState.CLAIMED)
-            return self._fail(job, "E_CLAIM_FAILED", f"the claim transaction was {record.status.value}")
-        return False
+        return self._send_claim(job)  # never sent (a crash after the state change), or dropped
 
     # ---- CLAIMED: fetch inputs and compute
     def _compute(self, job: JobRecord) -> bool:
@@ -364,10 +369,9 @@ class Pipeline:
         return self._send_commit(self.ledger.get_job(job.job_id), ours)  # type: ignore[arg-type]
 
     def _send_commit(self, job: JobRecord, ours: bytes) -> bool:
+        key = self._live_key(f"commit:{job.job_id}")
         try:
-            record = self.txm.send(
-                self.contracts.commit(job.job_id, ours), key=f"commit:{job.job_id}", job_id=job.job_id
-            )
+            record = self.txm.send(self.contracts.commit(job.job_id, ours), key=key, job_id=job.job_id)
         except TxReverted as err:
             if self.contracts.worker_entry(job.job_id, self.me).committed:
                 return self.ledger.transition(job.job_id, JobState.COMMITTING, JobState.COMMITTED)
@@ -377,22 +381,16 @@ class Pipeline:
         return True
 
     def _committing(self, job: JobRecord) -> bool:
-        key = f"commit:{job.job_id}"
-        if self.ledger.tx(key) is None:
-            salt = job.salt or b""
-            digest = job.result_digest or b""
-            ours = commitment(
-                self.contracts.chain_id, self.contracts.registry.address, job.job_id, self.me, digest, salt
-            )
-            return self._send_commit(job, ours)
-        record = self.txm.status(key)
-        if record.status in MINED:
+        attempt = self._attempt(f"commit:{job.job_id}")
+        if attempt is Attempt.PENDING:
+            return False
+        if attempt is Attempt.LANDED or self.contracts.worker_entry(job.job_id, self.me).committed:
             return self.ledger.transition(job.job_id, JobState.COMMITTING, JobState.COMMITTED)
-        if record.status in GONE:
-            if self.contracts.worker_entry(job.job_id, self.me).committed:
-                return self.ledger.transition(job.job_id, JobState.COMMITTING, JobState.COMMITTED)
-            return self._fail(job, "E_COMMIT_FAILED", f"the commit transaction was {record.status.value}")
-        return False
+        ours = commitment(
+            self.contracts.chain_id, self.contracts.registry.address, job.job_id, self.me,
+            job.result_digest or b"", job.salt or b"",
+        )  # fmt: skip
+        return self._send_commit(job, ours)  # never sent, or dropped: the same commitment again
 
     # ---- COMMITTED: reveal once reveals open
     def _reveal(self, job: JobRecord) -> bool:
@@ -401,22 +399,19 @@ class Pipeline:
             return self._done(job, view.phase)
         if view.phase != Phase.REVEALING:
             return False
-        key = f"reveal:{job.job_id}"
+        key = self._live_key(f"reveal:{job.job_id}")
         call = self.contracts.reveal(
             job.job_id, job.result_digest or b"", job.result_cid or "", job.salt or b""
         )
         try:
             record = self.txm.send(call, key=key, job_id=job.job_id)
         except TxReverted as err:
-            entry = self.contracts.worker_entry(job.job_id, self.me)
-            if entry.revealed:
+            if self.contracts.worker_entry(job.job_id, self.me).revealed:
                 return self.ledger.transition(job.job_id, JobState.COMMITTED, JobState.REVEALED)
-            log.warning(
-                "job %d: reveal refused (%s); will retry",
-                job.job_id,
-                err.reason,
-                extra={"job_id": job.job_id},
-            )
+            log.warning("job %d: reveal refused (%s)", job.job_id, err.reason, extra={"job_id": job.job_id})
+            self._send_finalize(
+                job
+            )  # past the reveal deadline: settle, so the rest of the collateral unlocks
             return False
         self.metrics.txs.labels("reveal").inc()
         log.info(
@@ -426,45 +421,64 @@ class Pipeline:
         return self.ledger.transition(job.job_id, JobState.COMMITTED, JobState.REVEALING)
 
     def _revealing(self, job: JobRecord) -> bool:
-        record = self.txm.status(f"reveal:{job.job_id}")
-        if record is None or record.status in GONE:
-            if self.contracts.worker_entry(job.job_id, self.me).revealed:
-                return self.ledger.transition(job.job_id, JobState.REVEALING, JobState.REVEALED)
-            view = self.contracts.get_job(job.job_id)
-            if view.phase.terminal:
-                return self._done(job, view.phase)
-            return False  # the row is gone or dropped: keep trying while the job lasts (see _reveal)
-        if record.status in MINED:
+        attempt = self._attempt(f"reveal:{job.job_id}")
+        if attempt is Attempt.PENDING:
+            return False
+        if attempt is Attempt.LANDED or self.contracts.worker_entry(job.job_id, self.me).revealed:
             return self.ledger.transition(job.job_id, JobState.REVEALING, JobState.REVEALED)
-        return False
+        return self.ledger.transition(job.job_id, JobState.REVEALING, JobState.COMMITTED)  # dropped: again
 
     # ---- REVEALED: finalize when allowed, unless someone else does
     def _finalize(self, job: JobRecord) -> bool:
         view = self.contracts.get_job(job.job_id)
         if view.phase.terminal:
             return self._done(job, view.phase)
-        key = f"finalize:{job.job_id}"
-        try:
-            self.txm.simulate(self.contracts.finalize(job.job_id))
-        except TxReverted:
+        if not self._send_finalize(job):
             return False  # reveals pending: anyone (us included) finalizes later
-        record = self.ledger.tx(key)
-        if record is None:
-            record = self.txm.send(self.contracts.finalize(job.job_id), key=key, job_id=job.job_id)
-            self.metrics.txs.labels("finalize").inc()
-            log.info(
-                "finalize sent", extra={"job_id": job.job_id, "tx_hash": HexBytes(record.hash).to_0x_hex()}
-            )
         return self.ledger.transition(job.job_id, JobState.REVEALED, JobState.FINALIZING)
 
+    def _send_finalize(self, job: JobRecord) -> bool:
+        """Send finalize if it would succeed now (and no attempt of ours is pending); True if one is out."""
+        base = f"finalize:{job.job_id}"
+        if self._attempt(base) is Attempt.PENDING:
+            return True
+        try:
+            record = self.txm.send(
+                self.contracts.finalize(job.job_id), key=self._live_key(base), job_id=job.job_id
+            )
+        except TxReverted:
+            return False
+        self.metrics.txs.labels("finalize").inc()
+        log.info("finalize sent", extra={"job_id": job.job_id, "tx_hash": HexBytes(record.hash).to_0x_hex()})
+        return True
+
     def _finalizing(self, job: JobRecord) -> bool:
-        record = self.txm.status(f"finalize:{job.job_id}")
         view = self.contracts.get_job(job.job_id)
         if view.phase.terminal:
             return self._done(job, view.phase)
+        if self._attempt(f"finalize:{job.job_id}") is Attempt.PENDING:
+            return False
+        return self.ledger.transition(job.job_id, JobState.FINALIZING, JobState.REVEALED)  # lost or reverted
+
+    # ---- transaction attempts
+    def _live_key(self, base: str) -> str:
+        """The idempotency key of the current attempt of ``base`` (``claim:7``): ``base`` itself, or
+        ``base#n`` once every earlier attempt was dropped, reverted or refused."""
+        key, n = base, 1
+        while (record := self.ledger.tx(key)) is not None and record.status in GONE:
+            n += 1
+            key = f"{base}#{n}"
+        return key
+
+    def _attempt(self, base: str) -> Attempt:
+        """How the current attempt of ``base`` stands, after checking the chain for its receipt."""
+        key = self._live_key(base)
+        if self.ledger.tx(key) is None:
+            return Attempt.NONE
+        record = self.txm.status(key)
         if record is None or record.status in GONE:
-            return self.ledger.transition(job.job_id, JobState.FINALIZING, JobState.REVEALED)
-        return False
+            return Attempt.NONE
+        return Attempt.LANDED if record.status in MINED else Attempt.PENDING
 
     def _done(self, job: JobRecord, phase: Phase) -> bool:
         outcome = phase.name.lower()

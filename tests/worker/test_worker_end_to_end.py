@@ -117,7 +117,7 @@ MATMUL = {
 }
 
 
-def test_a_staked_worker_completes_a_matmul_job_and_is_paid(market, operator, requester):
+def test_a_staked_worker_completes_a_matmul_job_is_paid_and_claims_emission(market, operator, requester):
     cid, raw = publish_spec(market, MATMUL)
     job_id = post_job(market, requester, cid, hashlib.sha256(raw).digest())
     c = market.contracts
@@ -129,18 +129,17 @@ def test_a_staked_worker_completes_a_matmul_job_and_is_paid(market, operator, re
     worker.start()
     try:
         done = worker.wait_for(
-            lambda: (j := worker.ledger.get_job(job_id)) is not None and j.state == JobState.DONE,
+            lambda: (j := worker.ledger.get_job(job_id)) is not None and j.state == JobState.DONE and j.paid,
             timeout_s=90,
         )
     finally:
         worker.stop()
     job = worker.ledger.get_job(job_id)
-    worker.close()
     assert done, f"job stuck in {job.state if job else None} ({job.error_code if job else ''})"
 
     assert c.get_job(job_id).phase == Phase.COMPLETED
     pool = FEE * (10_000 - 500) // 10_000
-    assert c.balance_of(operator.address) - before == pool
+    assert c.balance_of(operator.address) - before == pool == job.paid
     assert job.outcome == "completed"
     entry = c.worker_entry(job_id, operator.address)
     assert entry.revealed and entry.seal == job.result_digest
@@ -149,6 +148,18 @@ def test_a_staked_worker_completes_a_matmul_job_and_is_paid(market, operator, re
     assert c.free_stake(operator.address) == STAKE  # collateral unlocked
     # exactly one claim, commit, reveal and finalize were sent
     assert market.w3.eth.get_transaction_count(operator.address) == 3 + 4
+
+    # once the epoch has ended, the emission duty mints the burned protocol fee back to the only worker
+    assert worker.pipeline.claim_emission() == 0  # the epoch is still running
+    rpc(market.w3, "evm_increaseTime", 61)
+    rpc(market.w3, "evm_mine")
+    assert worker.pipeline.claim_emission() == 1
+    key = f"emission:{job.epoch}"
+    assert worker.txm.wait(key, timeout_s=10).status.value in ("mined", "confirmed")
+    assert c.balance_of(operator.address) - before == pool + FEE * 500 // 10_000
+    assert worker.pipeline.claim_emission() == 0  # nothing left; the job is marked claimed
+    assert worker.ledger.get_job(job_id).emission_claimed
+    worker.close()
 
 
 def test_a_spec_that_does_not_match_its_digest_is_skipped_without_a_transaction(market, operator, requester):
