@@ -65,6 +65,7 @@ def __init__(genesis_holder: address, genesis_supply: uint256):
     erc20.__init__("Tessera", "TSR", 18, "Tessera", "1")
     # snekmate makes the deployer a minter; Tessera's only minter is the emitter.
     erc20.is_minter[msg.sender] = False
+    log erc20.RoleMinterChanged(minter=msg.sender, status=False)
     if genesis_supply > 0:
         erc20._mint(genesis_holder, genesis_supply)
 

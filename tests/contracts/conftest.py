@@ -14,7 +14,7 @@ CONTRACTS = os.path.join(os.path.dirname(__file__), "..", "..", "contracts")
 TSR = 10**18
 DAY = 86_400
 
-# Defaults mirror scripts/params.default.json (the deployment defaults).
+# Defaults mirror scripts/params/default.json (the deployment defaults).
 DEFAULTS = {
     "genesis_supply": 100_000_000 * TSR,
     "min_stake": 100 * TSR,

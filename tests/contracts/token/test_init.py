@@ -1,7 +1,6 @@
 """TesseraToken.__init__: genesis mint, metadata, ownership, no minter."""
 
 import boa
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -67,12 +66,6 @@ def test_deployer_cannot_mint(unwired_token, governance):
         unwired_token.mint(governance, 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the constructor keeps snekmate's RoleMinterChanged(deployer, True) log but silently revokes "
-    "the role (is_minter[deployer] = False) without logging RoleMinterChanged(deployer, False), so "
-    "indexers that follow the role events believe the deployer can mint",
-)
 def test_deploy_logs_do_not_announce_the_deployer_as_minter(token_deployer, governance):
     with boa.env.prank(governance):
         token = token_deployer.deploy(governance, GENESIS)
