@@ -178,20 +178,20 @@ class Pipeline:
                 log.warning("job %d: %s; will retry", job_id, err, extra={"job_id": job_id})
                 return job.state
             except TesseraError as err:
-                self._fail_or_hold(job, err.code, str(err))
-                moved = True
+                moved = self._fail_or_hold(job, err.code, str(err))
             except Exception as err:  # a bug must not kill the worker or, after a commit, the reveal
                 log.exception(
                     "job %d: unexpected error in state %s", job_id, job.state, extra={"job_id": job_id}
                 )
-                self._fail_or_hold(job, "E_INTERNAL", f"{type(err).__name__}: {err}")
-                moved = True
+                moved = self._fail_or_hold(job, "E_INTERNAL", f"{type(err).__name__}: {err}")
             if not moved:
                 return job.state
         job = self.ledger.get_job(job_id)
         return None if job is None else job.state
 
-    def _fail_or_hold(self, job: JobRecord, code: str, message: str) -> None:
+    def _fail_or_hold(self, job: JobRecord, code: str, message: str) -> bool:
+        """FAILED before a commitment exists; after, record the error and keep the state (retried on the
+        next tick). Returns whether the state moved."""
         if job.state in (
             JobState.COMMITTING,
             JobState.COMMITTED,
@@ -208,8 +208,8 @@ class Pipeline:
             self.ledger.update_job(
                 job.job_id, retries=job.retries + 1, error_code=code, error_message=message
             )
-            return
-        self._fail(job, code, message)
+            return False
+        return self._fail(job, code, message)
 
     def _fail(self, job: JobRecord, code: str, message: str, *, skipped: bool = False) -> bool:
         target = JobState.SKIPPED if skipped else JobState.FAILED

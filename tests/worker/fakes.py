@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from offchain.compute.spec import parse_spec
-from offchain.compute.tensorio import canonical_bytes
+from offchain.compute.tensorio import canonical_bytes, load_tensors
 from offchain.worker.compute_port import ComputeOutput, SpecSummary
 
 
@@ -37,7 +37,8 @@ class InProcessCompute:
         if self.gate is not None:
             self.gate.wait()
         self.runs += 1
-        tensors = summary.spec.workload.run({}, torch.device("cpu"))
+        loaded = {name: load_tensors(path.read_bytes(), source=name) for name, path in inputs.items()}
+        tensors = summary.spec.workload.run(loaded, torch.device("cpu"))
         data = canonical_bytes(tensors, {"workload": summary.workload})
         job_dir.mkdir(parents=True, exist_ok=True)
         path = job_dir / "result.safetensors"

@@ -15,6 +15,7 @@ from web3 import Web3
 
 from offchain.chain.bindings import Phase, Tessera
 from offchain.chain.manifest import load_manifest
+from offchain.compute.demo_models import mlp_infer_spec, mlp_input, mlp_weights
 from offchain.compute.spec import canonical_spec_bytes, parse_spec
 from offchain.devchain import running_chain
 from offchain.ipfs import LocalBlockStore
@@ -185,7 +186,10 @@ def test_a_spec_that_does_not_match_its_digest_is_skipped_without_a_transaction(
 
 
 def test_a_restarted_worker_resumes_and_never_commits_twice(market, operator, requester):
-    cid, raw = publish_spec(market, MATMUL)
+    store = LocalBlockStore(market.ipfs_dir)
+    weights, batch = str(store.add_bytes(mlp_weights())), str(store.add_bytes(mlp_input()))
+    spec = mlp_infer_spec(weights_cid=weights, input_cid=batch)
+    cid, raw = publish_spec(market, spec.model_dump(mode="json"))
     job_id = post_job(market, requester, cid, hashlib.sha256(raw).digest())
     settings = worker_settings(market, operator)
 
@@ -208,7 +212,9 @@ def test_a_restarted_worker_resumes_and_never_commits_twice(market, operator, re
     finally:
         second.stop()
     keys = [t.key for t in second.ledger.txs()]
+    inputs = sorted(p.name for p in (settings.data_dir / "jobs" / str(job_id) / "inputs").iterdir())
     second.close()
+    assert inputs == sorted([weights, batch])  # fetched by CID (and verified against it)
     assert done
     assert keys.count(f"commit:{job_id}") == 1 and keys.count(f"claim:{job_id}") == 1
     assert market.contracts.get_job(job_id).phase == Phase.COMPLETED
