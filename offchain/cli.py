@@ -590,12 +590,14 @@ def job_submit(
         bool, typer.Option("--wait", help="Wait until the job is settled and show its status.")
     ] = False,
 ) -> None:
-    """Validate SPEC_FILE, add it to IPFS, approve the fee and post the job; prints the job id.
+    """Validate SPEC_FILE, add its canonical form to IPFS, approve the fee, post the job; prints the job id.
 
     Example: tessera job submit examples/matmul.json --fee 2 --replicas 3
     """
-    spec_bytes = spec_file.read_bytes()
-    _spec_module().parse_spec(spec_bytes)  # a malformed spec stops here: nothing is uploaded or sent
+    spec_model = _spec_module()
+    # A malformed spec stops here: nothing is uploaded or sent. What is uploaded is the canonical form
+    # (sorted keys, defaults written out), which every worker's strict parser reads back identically.
+    spec_bytes = spec_model.canonical_spec_bytes(spec_model.parse_spec(spec_file.read_bytes()))
     if quorum is not None and not (2 * quorum > replicas and quorum <= replicas):
         raise ConfigError(
             f"--quorum {quorum} is not a strict majority of --replicas {replicas}",
@@ -787,7 +789,7 @@ app.add_typer(worker_app, name="worker")
 def worker_run(ctx: typer.Context) -> None:
     """Run the oracle worker until Ctrl-C (claims, computes, commits, reveals, finalises, claims emission).
 
-    Example: TESSERA_KEYSTORE=op.json TESSERA_KEYSTORE_PASSWORD_FILE=pw tessera worker run
+    Example: tessera worker run  (key: TESSERA_KEYSTORE + TESSERA_KEYSTORE_PASSWORD_FILE)
     """
     from offchain.worker.__main__ import run_worker
 

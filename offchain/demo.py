@@ -336,7 +336,10 @@ def follow_jobs(demo: Demo) -> None:
             for job in pending:
                 view = client.contracts.get_job(job.job_id)
                 done = sum(getattr(view, s) for s in steps) + (1 if view.phase.terminal else 0)
-                phase = f"{view.phase.name.lower()} {view.claims}/{view.commits}/{view.reveals}"
+                phase = (
+                    f"{view.phase.name.lower():<10} {view.claims} claimed · {view.commits} committed · "
+                    f"{view.reveals} revealed"
+                )
                 progress.update(tasks[job.job_id], completed=done, phase=phase)
                 if view.phase.terminal:
                     job.settled_at = time.monotonic()

@@ -19,6 +19,7 @@ import pytest
 
 from offchain import devchain
 from offchain.chain.bindings import commitment
+from offchain.compute.spec import canonical_spec_bytes, parse_spec
 from offchain.requester import TSR, Client
 from offchain.settings import Settings
 from tests.cli.conftest import dev_account, error_line
@@ -109,7 +110,8 @@ def test_submit_posts_the_job_and_status_shows_it(deployed, tmp_path):
     assert "3 / 2" in status.stdout  # replicas / quorum (a strict majority by default)
     spec_cid = next(line for line in status.stdout.splitlines() if "spec" in line and "Qm" in line)
     cid = spec_cid[spec_cid.index("Qm") :].split()[0]
-    assert run("ipfs", "cat", cid).stdout.encode() == spec
+    uploaded = run("ipfs", "cat", cid).stdout.encode()
+    assert uploaded == canonical_spec_bytes(parse_spec(spec))  # the canonical form of what was given
 
 
 def test_result_of_an_unsettled_job_is_refused(deployed, tmp_path):

@@ -37,7 +37,13 @@ def test_every_command_has_a_one_line_description(path, command):
 
 def test_the_expected_commands_exist():
     names = {" ".join(p) for p, _ in COMMANDS}
-    for expected in ["chain up", "chain down", "ipfs add", "ipfs cat"]:
+    expected_commands = [
+        "chain up", "chain down", "deploy", "ipfs add", "ipfs cat",
+        "operator register", "operator stake", "operator unstake", "operator withdraw", "operator status",
+        "job submit", "job status", "job result", "job schema", "job wait",
+        "worker run", "worker doctor", "rewards claim", "rewards status", "demo",
+    ]  # fmt: skip
+    for expected in expected_commands:
         assert expected in names
 
 
@@ -45,3 +51,19 @@ def test_real_program_prints_help(tessera):
     result = tessera("--help")
     assert result.returncode == 0
     assert "tessera" in result.stdout.lower()
+
+
+@pytest.mark.parametrize("path,command", [c for c in COMMANDS if c[0] and not hasattr(c[1], "commands")],
+                         ids=lambda c: " ".join(c) if isinstance(c, tuple) else "")  # fmt: skip
+def test_every_command_shows_an_example(runner, path, command):
+    assert "Example: tessera" in runner.invoke(app, [*path, "--help"]).stdout
+
+
+def test_job_schema_prints_the_spec_json_schema(runner):
+    import json
+
+    result = runner.invoke(app, ["job", "schema"])
+
+    schema = json.loads(result.stdout)
+    assert result.exit_code == 0
+    assert "workload" in schema["properties"] and "version" in schema["properties"]
