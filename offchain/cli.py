@@ -945,7 +945,11 @@ def demo(
     """
     from offchain.demo import run_demo
 
-    run_demo(faulty=faulty, keep=keep)
+    try:
+        run_demo(faulty=faulty, keep=keep)
+    except KeyboardInterrupt:
+        typer.echo("interrupted; everything the demo started is stopped", err=True)
+        raise typer.Exit(130) from None
 
 
 def main() -> None:
