@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -583,12 +582,3 @@ def safetensors_header(data: bytes) -> dict[str, tuple[str, list[int]]]:
         for name, info in header.items()
         if name != "__metadata__" and isinstance(info, dict)
     }
-
-
-def wait_for(predicate, *, timeout_s: float, poll_s: float = 0.5, what: str = "the condition") -> None:
-    """Poll ``predicate`` until it is true; `TesseraError` after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() >= deadline:
-            raise TesseraError(f"timed out after {timeout_s:.0f} s waiting for {what}")
-        time.sleep(poll_s)
