@@ -94,7 +94,7 @@ class FailoverProvider(JSONBaseProvider):
                     response = self._post(url, body)
                 except _Retryable as err:
                     last_reason = f"{url}: {err}"
-                    log.warning("rpc %s failed on %s (%s); trying the next endpoint", method, url, err)
+                    log.warning("rpc %s failed on %s (%s)", method, url, err)
                     if err.retry_after_s is not None:
                         retry_after = max(retry_after or 0.0, err.retry_after_s)
                     continue
