@@ -1,16 +1,10 @@
-"""RewardEmitter.current_epoch and epoch_start: epoch e spans [GENESIS + e*L, GENESIS + (e+1)*L)."""
+"""RewardEmitter.current_epoch: epoch e spans [GENESIS + e*L, GENESIS + (e+1)*L)."""
 
 import boa
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.contracts.emitter.conftest import EPOCH, capped, warp_to
-
-
-def test_epoch_start_is_genesis_plus_whole_epochs(emitter):
-    genesis = emitter.GENESIS()
-    assert emitter.epoch_start(0) == genesis
-    assert emitter.epoch_start(7) == genesis + 7 * EPOCH
 
 
 def test_epoch_changes_exactly_at_its_start(emitter):

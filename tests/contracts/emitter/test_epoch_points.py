@@ -1,11 +1,10 @@
-"""RewardEmitter.epoch_points and epoch_burned: the packed epoch totals, unpacked."""
+"""RewardEmitter.epoch_points: the points half of the packed epoch totals."""
 
 from tests.contracts.emitter.conftest import HALF_WORD, record
 
 
 def test_unknown_epoch_is_zero(emitter):
     assert emitter.epoch_points(99) == 0
-    assert emitter.epoch_burned(99) == 0
 
 
 def test_points_and_burned_do_not_bleed_into_each_other(emitter, job_registry, operator):
