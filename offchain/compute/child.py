@@ -1,10 +1,14 @@
-"""The workload child process: ``python -P -m offchain.compute.child JOB_DIR READY_FD``.
+"""The workload child process: ``python -P -m offchain.compute.child READY_FD DEVICE THREADS``.
 
-Started by ``runner.WorkloadRunner`` in its own process group. It reads ``job.json``, imports torch,
-applies the deterministic settings, picks the device, bounds its own memory (RLIMIT_DATA at the runtime's
-footprint plus the job's ``max_memory_mb``), writes one byte to READY_FD, then loads the inputs (safetensors
-only), runs the workload, and writes ``result.safetensors`` and ``status.json``. Every failure is written
-to ``status.json`` as a code the parent turns back into its error class; tracebacks go to ``child.log``.
+Started by ``runner.WorkloadRunner`` in its own session (so its own process group), either for a job at
+hand or ahead of time as a standby. It first gets ready: imports torch, applies the deterministic
+settings, picks and warms up the device, and writes one byte to READY_FD. Then it reads one line from
+stdin, the job directory (EOF instead: the runner has no job for it, and it exits). For that job it moves
+into the directory (cwd, HOME, TMPDIR, caches, stdout and stderr to ``child.log``), bounds its memory
+(RLIMIT_DATA at its footprint now plus the job's ``max_memory_mb``) and file sizes, loads the inputs
+(safetensors only), runs the workload, and writes ``result.safetensors`` and ``status.json``. Every
+failure is written to ``status.json`` as a code the parent turns back into its error class.
+Each process runs at most one job.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import os
 import resource
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -22,10 +27,13 @@ from offchain.compute.determinism import canonical_outputs, configure_torch, dev
 from offchain.compute.errors import ComputeError, WorkloadFailed, WorkloadOom
 from offchain.compute.jobdir import (
     JOB_FILE,
+    LOG_FILE,
     RESULT_FILE,
+    SCRATCH_DIR,
     STATUS_FILE,
     ChildJob,
     ChildStatus,
+    DeviceChoice,
     input_path,
     write_atomically,
 )
@@ -38,11 +46,28 @@ _OOM_MARKERS = ("can't allocate memory", "cannot allocate memory", "out of memor
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the job in ``JOB_DIR``; return 0 when ``result.safetensors`` was written, 1 otherwise."""
+    """Get ready, wait for a job, run it; 0 when ``result.safetensors`` was written (or no job came)."""
     args = sys.argv[1:] if argv is None else argv
-    job_dir, ready_fd = Path(args[0]), int(args[1])
+    ready_fd, choice, threads = int(args[0]), _device_choice(args[1]), int(args[2])
+    device: torch.device | None = None
+    startup_failure: BaseException | None = None
     try:
-        status = run_job(job_dir, ready_fd)
+        device = get_ready(choice, threads)
+    except BaseException as exc:  # noqa: BLE001 - reported in the job's status.json once a job arrives
+        startup_failure = exc
+    os.write(ready_fd, b"R")
+    os.close(ready_fd)
+
+    line = sys.stdin.readline().strip()
+    if not line:
+        return 0  # the runner closed our stdin without a job
+    job_dir = Path(line)
+    try:
+        enter_job_dir(job_dir)
+        if startup_failure is not None:
+            raise startup_failure
+        assert device is not None
+        status = run_job(job_dir, device, threads)
     except BaseException as exc:  # noqa: BLE001 - every failure must reach status.json
         traceback.print_exc()
         code, message, hint = classify(exc)
@@ -51,17 +76,37 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if status.ok else 1
 
 
-def run_job(job_dir: Path, ready_fd: int) -> ChildStatus:
-    """The child's work, in order; raises on any failure."""
+def get_ready(choice: DeviceChoice, threads: int) -> torch.device:
+    """Everything that does not depend on the job: torch settings, device choice, thread pools, context."""
+    configure_torch(threads)
+    device = resolve_device(choice)
+    # Start the thread pools (and on CUDA the context and cuBLAS) so the memory baseline includes them.
+    (torch.ones(64, 64, device=device) @ torch.ones(64, 64, device=device)).sum().item()
+    torch.ones(1 << 16, device=device).sum().item()
+    return device
+
+
+def enter_job_dir(job_dir: Path) -> None:
+    """Work inside ``job_dir`` from now on: cwd, HOME/TMPDIR/caches, and stdout/stderr into its log."""
+    os.chdir(job_dir)
+    scratch = str(job_dir / SCRATCH_DIR)
+    for key in ("HOME", "TMPDIR", "XDG_CACHE_HOME", "TORCH_HOME"):
+        os.environ[key] = scratch
+    tempfile.tempdir = None  # forget a temp directory chosen before the job (it would be outside)
+    log = os.open(job_dir / LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+
+
+def run_job(job_dir: Path, device: torch.device, threads: int) -> ChildStatus:
+    """The job itself, in order; raises on any failure."""
     job = ChildJob.model_validate_json((job_dir / JOB_FILE).read_bytes())
     spec = parse_spec(job.spec.encode())
-    configure_torch(job.threads)
-    device = resolve_device(job.device)
-    _warm_up(device)
     _bound_memory(job.max_memory_mb, device)
     _bound_file_size(job.max_result_bytes + FILE_SIZE_SLACK)
-    os.write(ready_fd, b"R")
-    os.close(ready_fd)
 
     inputs = {
         name: load_tensors(input_path(job_dir, name).read_bytes(), source=f"input {name!r}")
@@ -80,7 +125,7 @@ def run_job(job_dir: Path, ready_fd: int) -> ChildStatus:
         raise WorkloadFailed(f"the result is {len(data):,} bytes; the runner's limit is {limit:,}")
     write_atomically(job_dir / RESULT_FILE, data)
     return ChildStatus(
-        ok=True, device=device.type, device_class=device_class(device, job.threads), compute_s=compute_s
+        ok=True, device=device.type, device_class=device_class(device, threads), compute_s=compute_s
     )
 
 
@@ -106,10 +151,17 @@ def classify(exc: BaseException) -> tuple[str, str, str | None]:
     return WorkloadFailed.code, f"the workload raised {text}", None
 
 
-def _warm_up(device: torch.device) -> None:
-    """Start the thread pools, and on CUDA the context and cuBLAS, so the memory baseline includes them."""
-    (torch.ones(64, 64, device=device) @ torch.ones(64, 64, device=device)).sum().item()
-    torch.ones(1 << 16, device=device).sum().item()
+def exit_now(code: int) -> None:
+    """Flush, then ``os._exit``: the result is on disk; interpreter teardown with torch takes ~2 s."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _device_choice(value: str) -> DeviceChoice:
+    if value not in ("auto", "cpu", "cuda", "mps"):
+        raise SystemExit(f"unknown device {value!r}")
+    return value  # type: ignore[return-value]
 
 
 def _bound_memory(max_memory_mb: int, device: torch.device) -> None:
@@ -138,13 +190,6 @@ def _data_bytes() -> int:
         if line.startswith("VmData:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError("VmData is missing from /proc/self/status; the memory bound needs Linux")
-
-
-def exit_now(code: int) -> None:
-    """Flush, then ``os._exit``: the result is on disk; interpreter teardown with torch takes ~2 s."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
 
 
 if __name__ == "__main__":

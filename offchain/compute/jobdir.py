@@ -2,7 +2,7 @@
 
 Layout of ``JOB_DIR``: ``job.json`` (written by the parent), ``inputs/<name>.safetensors`` (one per spec
 input), ``scratch/`` (the child's HOME, TMPDIR and caches), and, written by the child, ``child.log``
-(its stdout and stderr), ``result.safetensors`` and ``status.json``.
+(its stdout and stderr while it has the job), ``result.safetensors`` and ``status.json``.
 """
 
 from __future__ import annotations
@@ -24,13 +24,11 @@ DeviceChoice = Literal["auto", "cpu", "cuda", "mps"]
 
 
 class ChildJob(BaseModel):
-    """What the parent tells the child: the spec (canonical JSON) and how to run it."""
+    """What the parent tells the child about the job: the spec (canonical JSON) and its limits."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     spec: str
-    device: DeviceChoice
-    threads: int = Field(ge=1, le=1024)
     max_memory_mb: int = Field(ge=1)
     max_result_bytes: int = Field(ge=1)
 

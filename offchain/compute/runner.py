@@ -4,26 +4,35 @@ The child is ``subprocess`` + exec of ``python -P -m offchain.compute.child``: a
 no CUDA context, lock or thread from the worker (fork would), gets its own process group from
 ``start_new_session``, and needs no pickling of arguments (multiprocessing spawn would).
 
+Every job gets a process that has never run anything else. Starting one (interpreter, torch import,
+device set-up) takes seconds, so after each job the runner starts the next one ahead of time
+(``RunnerConfig.prestart``): it gets ready and waits on stdin for a job directory, and exits if the runner
+goes away. The first job of a runner, and any job that finds no standby ready, starts its own child.
+
 The parent never imports torch. It checks every input is safetensors before anything loads it, lays out
-the job directory (see ``jobdir``), starts the child with a minimal environment whose HOME, TMPDIR and caches
-point inside the job directory, waits for its ready byte (start-up: interpreter, torch, device), then for
-its exit. Past ``max_runtime_s`` the whole group gets SIGTERM, then SIGKILL after ``kill_grace_s``; after
-any exit the group gets SIGKILL (stray grandchildren) before the child is reaped, so no zombie remains.
+the job directory (see ``jobdir``), hands it to the child, waits for its ready byte (bounded by
+``startup_timeout_s`` from its spawn), then for its exit (bounded by the spec's ``max_runtime_s`` from
+the later of hand-over and ready). Past a limit the whole group gets SIGTERM, then SIGKILL after
+``kill_grace_s``; after any exit the group gets SIGKILL (stray grandchildren) before the child is reaped,
+so no zombie remains. The child's environment is an allow-list: the worker's keys and URLs stay here.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import select
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import offchain
@@ -66,7 +75,11 @@ _ENV_PASSED = (
     "NVIDIA_VISIBLE_DEVICES",
     "HIP_VISIBLE_DEVICES",
 )
+# A standby child has no job directory yet: its HOME and TMPDIR lie under a file, so nothing can be created.
+_NOWHERE = os.path.join(os.devnull, "tessera-standby")
 _LOG_TAIL_BYTES = 8192
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,22 +88,29 @@ class RunnerConfig:
 
     ``threads`` is part of the CPU device class: CPU results are only bit-comparable between workers
     using the same count. ``memory_cap_mb`` is the worker's own ceiling; a job gets the smaller of it and
-    the spec's ``max_memory_mb``. ``child_command`` replaces ``python -P -m offchain.compute.child`` (the
-    tests use it to start misbehaving children); JOB_DIR and READY_FD are appended to it.
+    the spec's ``max_memory_mb``. ``prestart`` is how many ready children to keep waiting for the next
+    jobs (0: start one per job, when the job comes). ``child_command`` replaces
+    ``python -P -m offchain.compute.child`` (tests start misbehaving children with it); READY_FD, DEVICE
+    and THREADS are appended to it.
     """
 
     device: DeviceChoice = "auto"
     threads: int = 1
-    startup_timeout_s: float = 60.0
+    startup_timeout_s: float = 120.0
     kill_grace_s: float = 5.0
     memory_cap_mb: int | None = None
     max_result_bytes: int = 256 << 20
+    prestart: int = 1
     child_command: Sequence[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class JobResult:
-    """A finished job: the canonical result bytes on disk, their sha256, and where the time went."""
+    """A finished job: the canonical result bytes on disk, their sha256, and where the time went.
+
+    ``wall_s`` is the whole ``run`` call; ``startup_s`` the part of it spent waiting for the child to be
+    ready (about 0 when a prestarted child was); ``compute_s`` the workload itself, timed in the child.
+    """
 
     digest: bytes
     path: Path
@@ -100,10 +120,50 @@ class JobResult:
     wall_s: float
     startup_s: float
     compute_s: float
+    prestarted: bool
 
     @property
     def digest_hex(self) -> str:
         return "0x" + self.digest.hex()
+
+
+@dataclass(slots=True)
+class _Child:
+    """A started child process: its pid file descriptor, its ready pipe and stdin, when it became ready."""
+
+    process: subprocess.Popen[bytes]
+    pidfd: int
+    ready_read: int
+    spawned: float
+    ready_at: float | None = None
+    closed: bool = field(default=False)
+
+    def poll_ready(self, deadline: float) -> bool:
+        """Wait until ready, exited or ``deadline``; True once it has signalled ready."""
+        watched = [self.ready_read, self.pidfd]
+        while self.ready_at is None:
+            readable = _wait_readable(watched, deadline)
+            if not readable or self.pidfd in readable and self.ready_read not in readable:
+                return False  # the deadline passed, or it exited unready
+            if os.read(self.ready_read, 1):
+                self.ready_at = time.perf_counter()
+            else:  # it closed the pipe without the byte: only its exit is left to wait for
+                watched = [self.pidfd]
+        return True
+
+    def discard(self) -> None:
+        """Kill the whole group (it may still run), reap the child, release the descriptors. Idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        # Not yet reaped, so the pid (= the group id) cannot have been reused: kill the group, then reap.
+        _signal_group(self.process.pid, signal.SIGKILL)
+        if self.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+        self.process.wait()
+        os.close(self.pidfd)
+        os.close(self.ready_read)
 
 
 @dataclass(slots=True)
@@ -114,10 +174,13 @@ class _Exit:
 
 
 class WorkloadRunner:
-    """Runs jobs one at a time, each in a fresh child process; holds no state between runs."""
+    """Runs jobs, each in a fresh child process; thread-safe; ``close`` stops the standby children."""
 
     def __init__(self, config: RunnerConfig | None = None) -> None:
         self.config = config or RunnerConfig()
+        self._lock = threading.Lock()
+        self._standby: list[_Child] = []
+        self._finalizer = weakref.finalize(self, _discard_all, self._standby)
 
     def run(self, spec: JobSpec, inputs: Mapping[str, bytes | Path], job_dir: Path) -> JobResult:
         """Run ``spec`` on ``inputs`` (name -> safetensors bytes or file) in the fresh ``job_dir``.
@@ -127,8 +190,45 @@ class WorkloadRunner:
         started = time.perf_counter()
         job_dir = Path(job_dir).resolve()
         self._prepare(spec, inputs, job_dir)
-        outcome = self._run_child(spec, job_dir)
-        return self._collect(spec, job_dir, outcome, started)
+        child = self._take_standby()
+        prestarted = child is not None
+        if child is None:
+            child = self._spawn(job_dir)
+        try:
+            outcome = self._supervise(spec, child, job_dir)
+        finally:
+            child.discard()
+            try:
+                self.prestart()
+            except ComputeError as err:  # the next job starts its own child; this one is unaffected
+                log.warning("could not prestart a workload child: %s", err)
+        return self._collect(job_dir, outcome, started, prestarted)
+
+    def prestart(self, *, wait_s: float = 0.0) -> bool:
+        """Start standby children up to ``config.prestart``; they get ready in the background.
+
+        With ``wait_s``, wait up to that long for all of them to be ready; returns whether they are.
+        """
+        with self._lock:
+            for child in [child for child in self._standby if not _alive(child)]:
+                self._standby.remove(child)
+                child.discard()
+            while len(self._standby) < self.config.prestart and self._finalizer.alive:
+                self._standby.append(self._spawn(None))
+            standby = list(self._standby)
+        deadline = time.perf_counter() + wait_s
+        return all(child.poll_ready(deadline) for child in standby)
+
+    def close(self) -> None:
+        """Stop the standby children. The runner still works afterwards, starting a child per job."""
+        with self._lock:
+            self._finalizer()
+
+    def __enter__(self) -> WorkloadRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # --- before -------------------------------------------------------------------------------------
     def _prepare(self, spec: JobSpec, inputs: Mapping[str, bytes | Path], job_dir: Path) -> None:
@@ -161,86 +261,84 @@ class WorkloadRunner:
             memory_mb = min(memory_mb, self.config.memory_cap_mb)
         job = ChildJob(
             spec=canonical_spec_bytes(spec).decode("ascii"),
-            device=self.config.device,
-            threads=self.config.threads,
             max_memory_mb=memory_mb,
             max_result_bytes=self.config.max_result_bytes,
         )
         (job_dir / JOB_FILE).write_text(job.model_dump_json())
 
     # --- during -------------------------------------------------------------------------------------
-    def _run_child(self, spec: JobSpec, job_dir: Path) -> _Exit:
-        command = list(self.config.child_command or (sys.executable, "-P", "-m", "offchain.compute.child"))
+    def _take_standby(self) -> _Child | None:
+        """A standby child that is alive and ready or still within its start-up time; stale ones go."""
+        with self._lock:
+            while self._standby:
+                child = self._standby.pop(0)
+                in_time = time.perf_counter() < child.spawned + self.config.startup_timeout_s
+                if _alive(child) and (child.poll_ready(0.0) or in_time):
+                    return child
+                child.discard()
+        return None
+
+    def _spawn(self, job_dir: Path | None) -> _Child:
+        """Start a child: for ``job_dir`` (its output goes to the job's log), or as a standby (None)."""
+        config = self.config
+        command = list(config.child_command or (sys.executable, "-P", "-m", "offchain.compute.child"))
         ready_read, ready_write = os.pipe()
-        spawned = time.perf_counter()
+        output = open(job_dir / LOG_FILE, "wb") if job_dir else open(os.devnull, "wb")  # noqa: SIM115
         try:
-            with open(job_dir / LOG_FILE, "wb") as log:
-                process = subprocess.Popen(
-                    [*command, str(job_dir), str(ready_write)],
-                    cwd=job_dir,
-                    env=self._child_env(job_dir),
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                    pass_fds=(ready_write,),
-                )
+            process = subprocess.Popen(
+                [*command, str(ready_write), config.device, str(config.threads)],
+                cwd=job_dir or "/",
+                env=self._child_env(job_dir / SCRATCH_DIR if job_dir else _NOWHERE),
+                stdin=subprocess.PIPE,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                pass_fds=(ready_write,),
+            )
         except OSError as err:
             os.close(ready_read)
             raise WorkloadFailed(f"could not start the workload child: {err}") from None
         finally:
             os.close(ready_write)
-        pidfd = os.pidfd_open(process.pid)
-        try:
-            return self._supervise(spec, process.pid, pidfd, ready_read, spawned)
-        finally:
-            # The child is exited or stopped here but not yet reaped, so its pid (= the group id) cannot
-            # have been reused: kill whatever is left in the group, then reap.
-            _signal_group(process.pid, signal.SIGKILL)
-            process.wait()
-            os.close(pidfd)
-            os.close(ready_read)
+            output.close()
+        return _Child(process, os.pidfd_open(process.pid), ready_read, spawned=time.perf_counter())
 
-    def _supervise(self, spec: JobSpec, pid: int, pidfd: int, ready_read: int, spawned: float) -> _Exit:
+    def _supervise(self, spec: JobSpec, child: _Child, job_dir: Path) -> _Exit:
         config = self.config
-        ready_at = None
-        deadline = spawned + config.startup_timeout_s
-        while ready_at is None:
-            readable = _wait_readable([ready_read, pidfd], deadline)
-            if not readable:
-                self._terminate(pid, pidfd)
-                why = f"the child did not start within startup_timeout_s={config.startup_timeout_s:g}"
-                return _Exit(_returncode(pidfd), why, time.perf_counter() - spawned)
-            if ready_read in readable and os.read(ready_read, 1):
-                ready_at = time.perf_counter()
-            elif pidfd in readable or ready_read in readable:  # exited, or closed the pipe unready
-                break
-        startup_s = (ready_at or time.perf_counter()) - spawned
-        deadline = (ready_at or time.perf_counter()) + spec.resources.max_runtime_s
-        if not _wait_readable([pidfd], deadline):
-            self._terminate(pid, pidfd)
+        handed_over = time.perf_counter()
+        assert child.process.stdin is not None
+        with contextlib.suppress(BrokenPipeError):  # a child that died is reported below
+            child.process.stdin.write(f"{job_dir}\n".encode())
+            child.process.stdin.close()
+        if not child.poll_ready(child.spawned + config.startup_timeout_s) and not _exited(child):
+            self._terminate(child)
+            why = f"the child did not start within startup_timeout_s={config.startup_timeout_s:g}"
+            return _Exit(_returncode(child), why, time.perf_counter() - handed_over)
+        began = max(handed_over, child.ready_at or time.perf_counter())
+        startup_s = began - handed_over
+        if not _wait_readable([child.pidfd], began + spec.resources.max_runtime_s):
+            self._terminate(child)
             why = f"the workload ran past max_runtime_s={spec.resources.max_runtime_s}"
-            return _Exit(_returncode(pidfd), why, startup_s)
-        return _Exit(_returncode(pidfd), None, startup_s)
+            return _Exit(_returncode(child), why, startup_s)
+        return _Exit(_returncode(child), None, startup_s)
 
-    def _terminate(self, pid: int, pidfd: int) -> None:
+    def _terminate(self, child: _Child) -> None:
         """SIGTERM the group, give it ``kill_grace_s``, then SIGKILL it."""
-        _signal_group(pid, signal.SIGTERM)
-        if not _wait_readable([pidfd], time.perf_counter() + self.config.kill_grace_s):
-            _signal_group(pid, signal.SIGKILL)
-            _wait_readable([pidfd], time.perf_counter() + 60)
+        _signal_group(child.process.pid, signal.SIGTERM)
+        if not _wait_readable([child.pidfd], time.perf_counter() + self.config.kill_grace_s):
+            _signal_group(child.process.pid, signal.SIGKILL)
+            _wait_readable([child.pidfd], time.perf_counter() + 60)
 
-    def _child_env(self, job_dir: Path) -> dict[str, str]:
+    def _child_env(self, scratch: Path | str) -> dict[str, str]:
         env = {key: os.environ[key] for key in _ENV_PASSED if key in os.environ}
         package_root = str(Path(offchain.__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        scratch = str(job_dir / SCRATCH_DIR)
         threads = str(self.config.threads)
         env.update(
-            HOME=scratch,
-            TMPDIR=scratch,
-            XDG_CACHE_HOME=scratch,
-            TORCH_HOME=scratch,
+            HOME=str(scratch),
+            TMPDIR=str(scratch),
+            XDG_CACHE_HOME=str(scratch),
+            TORCH_HOME=str(scratch),
             PYTHONDONTWRITEBYTECODE="1",
             PYTHONHASHSEED="0",
             PYTHONUNBUFFERED="1",
@@ -251,7 +349,7 @@ class WorkloadRunner:
         return env
 
     # --- after --------------------------------------------------------------------------------------
-    def _collect(self, spec: JobSpec, job_dir: Path, outcome: _Exit, started: float) -> JobResult:
+    def _collect(self, job_dir: Path, outcome: _Exit, started: float, prestarted: bool) -> JobResult:
         if outcome.timed_out:
             raise WorkloadTimeout(
                 f"{outcome.timed_out}; its process group was killed (SIGTERM, then SIGKILL after "
@@ -259,10 +357,9 @@ class WorkloadRunner:
             )
         status = _read_status(job_dir)
         if status is None:
-            raise self._crash_error(job_dir, outcome.returncode)
+            raise _crash_error(job_dir, outcome.returncode)
         if not status.ok:
-            error_class = error_for_code(status.code)
-            raise error_class(status.message, hint=status.hint)
+            raise error_for_code(status.code)(status.message, hint=status.hint)
         path = job_dir / RESULT_FILE
         try:
             data = path.read_bytes()
@@ -277,41 +374,51 @@ class WorkloadRunner:
             wall_s=time.perf_counter() - started,
             startup_s=outcome.startup_s,
             compute_s=status.compute_s,
+            prestarted=prestarted,
         )
 
-    def _crash_error(self, job_dir: Path, returncode: int) -> ComputeError:
-        """The child died without writing status.json: a signal, or a failure before it could report."""
-        last = _last_log_line(job_dir / LOG_FILE)
-        if returncode < 0:
-            name = signal.Signals(-returncode).name
-            if returncode == -signal.SIGKILL:
-                # The runner only sends SIGKILL on timeout (handled above): this one came from the kernel.
-                return WorkloadOom(f"the child was killed by {name}, most likely by the kernel's OOM killer")
-            how = f"the child died of {name}"
-        else:
-            how = f"the child exited with status {returncode} without reporting"
-        if any(marker in last.lower() for marker in ("cannot allocate", "can't allocate", "out of memory")):
-            return WorkloadOom(f"{how}: {last}")
-        return WorkloadFailed(f"{how}: {last or 'no output'}")
+
+def _crash_error(job_dir: Path, returncode: int) -> ComputeError:
+    """The child died without writing status.json: a signal, or a failure before it could report."""
+    last = _last_log_line(job_dir / LOG_FILE)
+    if returncode < 0:
+        name = signal.Signals(-returncode).name
+        if returncode == -signal.SIGKILL:
+            # The runner only sends SIGKILL past a limit (reported as a timeout): this one came from outside.
+            return WorkloadOom(f"the child was killed by {name}, most likely by the kernel's OOM killer")
+        how = f"the child died of {name}"
+    else:
+        how = f"the child exited with status {returncode} without reporting"
+    if any(marker in last.lower() for marker in ("cannot allocate", "can't allocate", "out of memory")):
+        return WorkloadOom(f"{how}: {last}")
+    return WorkloadFailed(f"{how}: {last or 'no output'}")
+
+
+def _discard_all(children: list[_Child]) -> None:
+    while children:
+        children.pop().discard()
+
+
+def _alive(child: _Child) -> bool:
+    return not child.closed and not _exited(child)
+
+
+def _exited(child: _Child) -> bool:
+    return bool(_wait_readable([child.pidfd], 0.0))  # a pidfd is readable once its process has exited
 
 
 def _wait_readable(fds: list[int], deadline: float) -> list[int]:
-    """The fds of ``fds`` that became readable before ``deadline`` (perf_counter time); [] on timeout."""
+    """The fds of ``fds`` that are readable now or become so before ``deadline`` (perf_counter time)."""
     while True:
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            return []
-        try:
-            readable, _, _ = select.select(fds, [], [], remaining)
-        except InterruptedError:  # pragma: no cover - PEP 475 retries select itself
-            continue
-        if readable:
+        remaining = max(0.0, deadline - time.perf_counter())
+        readable, _, _ = select.select(fds, [], [], remaining)
+        if readable or remaining == 0.0:
             return readable
 
 
-def _returncode(pidfd: int) -> int:
-    """The exit status of the pidfd's process, read without reaping it (WNOWAIT); 0 if still running."""
-    info = os.waitid(os.P_PIDFD, pidfd, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+def _returncode(child: _Child) -> int:
+    """The child's exit status, read without reaping it (WNOWAIT); 0 while it still runs."""
+    info = os.waitid(os.P_PIDFD, child.pidfd, os.WEXITED | os.WNOHANG | os.WNOWAIT)
     if info is None:
         return 0
     return -info.si_status if info.si_code in (os.CLD_KILLED, os.CLD_DUMPED) else info.si_status

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +15,21 @@ from .support import HOSTILE_CHILD
 
 
 @pytest.fixture
-def make_runner() -> Callable[..., WorkloadRunner]:
-    """A CPU runner with short kill grace; keyword arguments override ``RunnerConfig`` fields."""
+def make_runner() -> Iterator[Callable[..., WorkloadRunner]]:
+    """A CPU runner with short kill grace; keyword arguments override ``RunnerConfig`` fields.
+
+    No standby children unless asked (each imports torch, mostly for nothing in a test); closed after.
+    """
+    runners: list[WorkloadRunner] = []
 
     def make(**overrides: Any) -> WorkloadRunner:
-        settings: dict[str, Any] = {"device": "cpu", "threads": 1, "kill_grace_s": 1.0, **overrides}
-        return WorkloadRunner(RunnerConfig(**settings))
+        settings: dict[str, Any] = {"device": "cpu", "threads": 1, "kill_grace_s": 1.0, "prestart": 0}
+        runners.append(WorkloadRunner(RunnerConfig(**{**settings, **overrides})))
+        return runners[-1]
 
-    return make
+    yield make
+    for runner in runners:
+        runner.close()
 
 
 @pytest.fixture

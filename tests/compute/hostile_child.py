@@ -1,15 +1,16 @@
 """A misbehaving workload child for the runner tests; never used outside them.
 
 Started by ``WorkloadRunner`` through ``RunnerConfig.child_command`` as
-``python hostile_child.py MODE JOB_DIR READY_FD``. Modes that need torch patch the real child and run it;
-the others only speak the ready-byte protocol and then misbehave:
+``python hostile_child.py MODE READY_FD DEVICE THREADS`` (the job directory arrives on stdin, as for the
+real child). Modes that need torch patch the real child and run it; the others only speak the protocol
+and then misbehave:
 
 - ``ignore-sigterm``: ready, ignore SIGTERM, start a grandchild that ignores it too, write both pids, hang.
 - ``never-ready``: hang before signalling ready.
 - ``sigkill-self``: ready, then SIGKILL itself (what the kernel's OOM killer does).
 - ``segfault``: ready, then die of SIGSEGV.
 - ``exit-silently``: ready, print a line, exit 3 without a status file.
-- ``dump-env``: write the environment to env.json, then run the real child.
+- ``dump-env``: the real child, whose workload first writes its environment to env.json.
 - ``cuda-oom`` / ``raise``: the real child with ``Matmul.run`` raising torch.OutOfMemoryError / ValueError.
 """
 
@@ -27,12 +28,13 @@ _SLEEPER = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); 
 
 
 def main() -> int:
-    mode, job_dir, ready_fd = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+    mode, ready_fd = sys.argv[1], int(sys.argv[2])
     if mode == "never-ready":
         time.sleep(600)
     if mode in ("dump-env", "cuda-oom", "raise"):
-        return _real_child(mode, job_dir, ready_fd)
+        return _real_child(mode)
     os.write(ready_fd, b"R")
+    job_dir = Path(sys.stdin.readline().strip())
     if mode == "ignore-sigterm":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         grandchild = subprocess.Popen([sys.executable, "-c", _SLEEPER])
@@ -48,22 +50,24 @@ def main() -> int:
     raise SystemExit(f"unknown mode {mode}")
 
 
-def _real_child(mode: str, job_dir: Path, ready_fd: int) -> int:
-    if mode == "dump-env":
-        (job_dir / "env.json").write_text(json.dumps(dict(os.environ)))
+def _real_child(mode: str) -> int:
     import torch
 
     from offchain.compute import child
     from offchain.compute.workloads import Matmul
 
-    def misbehave(self: Matmul, inputs: object, device: object) -> object:
+    original = Matmul.run
+
+    def misbehave(self: Matmul, inputs: object, device: torch.device) -> object:
+        if mode == "dump-env":
+            Path("env.json").write_text(json.dumps(dict(os.environ)))  # cwd is the job directory
+            return original(self, {}, device)
         if mode == "cuda-oom":
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 80.00 GiB")
         raise ValueError("boom: the workload failed on purpose")
 
-    if mode != "dump-env":
-        Matmul.run = misbehave  # type: ignore[method-assign]
-    child.exit_now(child.main([str(job_dir), str(ready_fd)]))
+    Matmul.run = misbehave  # type: ignore[method-assign]
+    child.exit_now(child.main(sys.argv[2:]))
     return 1
 
 

@@ -1,0 +1,162 @@
+"""Benchmark: the workload runner's overhead against the same torch code called in-process, in one run.
+
+* CPU: a seeded ``matmul`` sized to compute for >= 1 s, run through ``WorkloadRunner`` (child process,
+  limits, canonical result, sha256) vs ``Matmul.run`` called directly here with the same deterministic
+  settings and thread count. Ratio = runner wall / direct wall (target <= 1.05), for the steady state
+  (a prestarted child was ready when the job came) and for a cold child; the child's start-up
+  (interpreter, torch import, device set-up: spawn to ready byte) is reported separately.
+* GPU (when CUDA is available): matmul TFLOP/s inside the child vs plain ``torch.matmul`` timed here with
+  ``cuda.synchronize``. The child's figure is marginal: the compute-time difference of two runs with
+  different iteration counts, so the seeded generation and host-to-device copy of A and B cancel out.
+
+Run as a script: ``.venv/bin/python benchmarks/runner.py [--seconds 1.5] [--repeat 3] [--threads 1]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from common import print_table  # benchmarks/ is on sys.path when this runs as a script
+
+from offchain.compute.runner import JobResult, RunnerConfig, WorkloadRunner
+from offchain.compute.spec import Exact, JobSpec, Resources
+from offchain.compute.workloads import Matmul
+
+
+def _spec(n: int, iterations: int) -> JobSpec:
+    return JobSpec(
+        version=1,
+        workload=Matmul(name="matmul", n=n, seed=0, iterations=iterations),
+        resources=Resources(max_runtime_s=600, max_memory_mb=4096),
+        determinism=Exact(mode="exact"),
+    )
+
+
+def _direct(workload: Matmul, device_name: str) -> float:
+    import torch
+
+    device = torch.device(device_name)
+    start = time.perf_counter()
+    workload.run({}, device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start
+
+
+def cpu_table(seconds: float, repeat: int, threads: int, workdir: Path) -> None:
+    import torch
+
+    n = 1024
+    probe = Matmul(name="matmul", n=n, seed=0, iterations=5)
+    _direct(probe, "cpu")  # warm up
+    per_iteration = _direct(probe, "cpu") / 5
+    iterations = max(1, math.ceil(seconds / per_iteration))
+    workload, spec = Matmul(name="matmul", n=n, seed=0, iterations=iterations), _spec(n, iterations)
+
+    config = RunnerConfig(device="cpu", threads=threads)
+    direct_walls: list[float] = []
+    warm_runs: list[JobResult] = []
+    cold_runs: list[JobResult] = []
+    with WorkloadRunner(config) as warm, WorkloadRunner(replace(config, prestart=0)) as cold:
+        for i in range(repeat):  # interleaved, so drifting machine load hits every side alike
+            direct_walls.append(_direct(workload, "cpu"))
+            warm.prestart(wait_s=300)  # steady state: the worker was idle long enough for a standby
+            warm_runs.append(warm.run(spec, {}, workdir / f"warm-{i}"))
+            cold_runs.append(cold.run(spec, {}, workdir / f"cold-{i}"))
+        warm.close()  # before its replacement standby competes with anything else
+    assert len({run.digest for run in warm_runs + cold_runs}) == 1
+    direct = min(direct_walls)
+    best_warm = min(warm_runs, key=lambda run: run.wall_s)
+    best_cold = min(cold_runs, key=lambda run: run.wall_s)
+    rows: list[list[object]] = [
+        ["direct: Matmul.run in this process", direct, 1.0],
+        ["runner, prestarted child (steady state): wall", best_warm.wall_s, best_warm.wall_s / direct],
+        ["  of which waiting for the child to be ready", best_warm.startup_s, ""],
+        [
+            "  of which the workload, timed inside the child",
+            best_warm.compute_s,
+            best_warm.compute_s / direct,
+        ],
+        ["runner, cold child (first job, or prestart=0): wall", best_cold.wall_s, best_cold.wall_s / direct],
+        ["  of which child start-up (spawn to ready)", best_cold.startup_s, ""],
+        [
+            "  wall minus start-up",
+            best_cold.wall_s - best_cold.startup_s,
+            (best_cold.wall_s - best_cold.startup_s) / direct,
+        ],
+    ]
+    print_table(
+        f"Runner overhead on CPU: matmul n={n} float32 x {iterations}, {threads} thread(s), "
+        f"best of {repeat} (torch {torch.__version__}; target: runner wall / direct <= 1.05)",
+        ["what", "seconds", "ratio to direct"],
+        rows,
+    )
+
+
+def gpu_table(repeat: int, workdir: Path) -> None:
+    import torch
+
+    n = 4096
+    flops = 2 * n**3
+    a = torch.randn(n, n, device="cuda")
+    b = torch.randn(n, n, device="cuda")
+    c = a @ b
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(200):
+        torch.matmul(a, b, out=c)
+    torch.cuda.synchronize()
+    per_iteration = (time.perf_counter() - start) / 200
+    low, high = 50, 50 + max(100, math.ceil(2.0 / per_iteration))
+
+    runner = WorkloadRunner(RunnerConfig(device="cuda"))
+    plain_walls, marginals = [], []
+    for i in range(repeat):
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        for _ in range(high - low):
+            torch.matmul(a, b, out=c)
+        torch.cuda.synchronize()
+        plain_walls.append(time.perf_counter() - start)
+        short = runner.run(_spec(n, low), {}, workdir / f"gpu-{i}-low")
+        long = runner.run(_spec(n, high), {}, workdir / f"gpu-{i}-high")
+        marginals.append(long.compute_s - short.compute_s)
+    plain = (high - low) * flops / min(plain_walls) / 1e12
+    child = (high - low) * flops / min(marginals) / 1e12
+    print_table(
+        f"GPU matmul n={n} float32 (TF32 off), {torch.cuda.get_device_name()}, best of {repeat}",
+        ["what", "TFLOP/s", "ratio to plain torch"],
+        [
+            ["plain torch.matmul in this process (cuda.synchronize)", plain, 1.0],
+            [f"runner child, marginal over {high - low} iterations", child, child / plain],
+            ["child start-up, seconds", long.startup_s, ""],
+        ],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=1.5, help="target compute time of the CPU job")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads, both sides")
+    args = parser.parse_args()
+    import torch
+
+    from offchain.compute.determinism import configure_torch
+
+    configure_torch(args.threads)  # the child's settings: same kernels, same thread count, TF32 off
+    with tempfile.TemporaryDirectory(prefix="tessera-bench-runner-") as tmp:
+        cpu_table(args.seconds, args.repeat, args.threads, Path(tmp))
+        if torch.cuda.is_available():
+            gpu_table(args.repeat, Path(tmp))
+        else:
+            print("(no CUDA device: GPU table skipped)")
+
+
+if __name__ == "__main__":
+    main()
