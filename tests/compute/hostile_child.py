@@ -6,7 +6,7 @@ real child). Modes that need torch patch the real child and run it; the others o
 and then misbehave:
 
 - ``ignore-sigterm``: ready, ignore SIGTERM, start a grandchild that ignores it too, write both pids, hang.
-- ``never-ready``: hang before signalling ready.
+- ``never-ready``: print its pid, then hang before signalling ready.
 - ``sigkill-self``: ready, then SIGKILL itself (what the kernel's OOM killer does).
 - ``segfault``: ready, then die of SIGSEGV.
 - ``exit-silently``: ready, print a line, exit 3 without a status file.
@@ -30,6 +30,7 @@ _SLEEPER = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); 
 def main() -> int:
     mode, ready_fd = sys.argv[1], int(sys.argv[2])
     if mode == "never-ready":
+        print(os.getpid(), flush=True)  # into child.log: the test checks this pid is gone afterwards
         time.sleep(600)
     if mode in ("dump-env", "cuda-oom", "raise"):
         return _real_child(mode)

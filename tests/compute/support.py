@@ -22,3 +22,12 @@ def spec_of(document: dict[str, Any]) -> JobSpec:
 
 def matmul_document(**workload: Any) -> dict[str, Any]:
     return {"version": 1, "workload": {"name": "matmul", "n": 8, "seed": 1, **workload}}
+
+
+def running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie (an orphaned zombie waits on init, not on us)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"

@@ -17,14 +17,14 @@ from pathlib import Path
 from offchain.compute import demo_models
 from offchain.compute.runner import WorkloadRunner
 
-from .test_runaway_workload_is_killed import _running
+from .support import running
 
 
 def _wait_gone(pid: int, timeout_s: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout_s
-    while _running(pid) and time.monotonic() < deadline:
+    while running(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    return not _running(pid)
+    return not running(pid)
 
 
 def test_standby_takes_the_next_job_and_is_replaced_and_stopped(
