@@ -1,0 +1,54 @@
+// The operators page: every registered operator's stake, locked collateral, completed jobs, slashes,
+// jail status and earnings (fees from WorkerPaid, emission from EmissionClaimed). `#/operators/<address>`
+// highlights one.
+
+import { getAddress, isAddress } from "viem";
+import { live, type Ctx } from "../context.ts";
+import { duration, esc, int, short, tsr } from "../format.ts";
+
+const REASONS: Record<number, string> = { 1: "wrong result", 2: "liveness" };
+
+export function operatorsPage(ctx: Ctx, root: HTMLElement, arg: string) {
+  const selected = isAddress(arg) ? getAddress(arg) : null;
+  return live(ctx, root, "operators", async () => {
+    const { c, indexer } = ctx;
+    const now = indexer.head?.timestamp ?? 0n;
+    const ops = [...indexer.operators.values()].sort((a, b) => (a.address < b.address ? -1 : 1));
+    const rows = await Promise.all(
+      ops.map(async (op) => {
+        const [bonded, locked, eligible, jailedUntil] = await Promise.all([
+          c.staking.read.bonded([op.address]),
+          c.staking.read.locked([op.address]),
+          c.staking.read.is_eligible([op.address]),
+          c.staking.read.jailed_until([op.address]),
+        ]);
+        return { op, bonded, locked, eligible, jailedUntil };
+      }),
+    );
+    if (rows.length === 0) {
+      return `<h1>Operators</h1><p class="muted" data-testid="no-operators">No operator has registered yet. An operator runs <code>tessera operator register</code> and <code>tessera operator stake</code>, then <code>tessera worker run</code>.</p>`;
+    }
+    const body = rows
+      .map(({ op, bonded, locked, eligible, jailedUntil }) => {
+        const jailed = jailedUntil > now;
+        const slashed = op.slashes.reduce((sum, s) => sum + s.amount, 0n);
+        const earnings = op.feesEarned + op.emissionClaimed;
+        const slashList = op.slashes.map((s) => `job ${s.jobId}: ${tsr(s.amount, 2)} (${REASONS[s.reason] ?? s.reason})`).join("; ");
+        return `<tr data-operator="${esc(op.address)}"${op.address === selected ? ' class="selected"' : ""}>
+  <td data-label="Operator"><code title="${esc(op.address)}">${esc(short(op.address, 5))}</code>${op.metadataCid ? `<br><span class="muted small" title="metadata CID">${esc(short(op.metadataCid, 6))}</span>` : ""}</td>
+  <td data-label="Stake" data-col="bonded" data-value="${bonded}">${esc(tsr(bonded, 2))}</td>
+  <td data-label="Locked" data-col="locked" data-value="${locked}">${esc(tsr(locked, 2))}</td>
+  <td data-label="Jobs completed" data-col="jobs-completed" data-value="${op.jobsCompleted}">${esc(int(op.jobsCompleted))}</td>
+  <td data-label="Slashes" data-col="slashes" data-value="${op.slashes.length}" data-amount="${slashed}" title="${esc(slashList)}">${op.slashes.length ? `${op.slashes.length} · ${esc(tsr(slashed, 2))}` : "—"}</td>
+  <td data-label="Status" data-col="jailed" data-value="${jailed ? 1 : 0}">${jailed ? `<span class="badge phase-failed">jailed</span> <span class="small">${esc(duration(jailedUntil - now))} left</span>` : eligible ? '<span class="badge phase-completed">eligible</span>' : '<span class="badge">not eligible</span>'}</td>
+  <td data-label="Earnings" data-col="earnings" data-value="${earnings}" data-fees="${op.feesEarned}" data-emission="${op.emissionClaimed}">${esc(tsr(earnings, 4))}<br><span class="muted small">${esc(tsr(op.feesEarned, 4, ""))} fees + ${esc(tsr(op.emissionClaimed, 4, ""))} emission</span></td>
+</tr>`;
+      })
+      .join("");
+    return `<h1>Operators</h1>
+<p class="muted">${rows.length} operator${rows.length === 1 ? "" : "s"}. Stake, locked collateral and jail status are read from Staking; jobs, slashes and earnings are summed from events.</p>
+<div class="table-wrap"><table class="rows" data-testid="operators">
+<thead><tr><th>Operator</th><th>Stake</th><th>Locked</th><th>Jobs completed</th><th>Slashes</th><th>Status</th><th>Earnings</th></tr></thead>
+<tbody>${body}</tbody></table></div>`;
+  });
+}
