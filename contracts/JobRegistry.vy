@@ -165,9 +165,11 @@ EMITTER: public(immutable(address))
 job_count: public(uint256)
 _core: HashMap[uint256, uint256]
 _terms: HashMap[uint256, uint256]
-_claimants: HashMap[uint256, address[MAX_REPLICAS]]
+# Per-claimant slots are keyed by index in a nested HashMap, not a static array: Vyper 0.4.3 copies a
+# whole storage array when it is indexed by a variable (8 storage reads instead of 1).
+_claimants: HashMap[uint256, HashMap[uint256, address]]
 # claimant i's commitment, replaced by its result digest on reveal
-_seals: HashMap[uint256, bytes32[MAX_REPLICAS]]
+_seals: HashMap[uint256, HashMap[uint256, bytes32]]
 
 protocol_fee_bps: public(uint256)
 wrong_result_slash_bps: public(uint256)
@@ -389,7 +391,6 @@ def finalize(job_id: uint256):
     assert job.reveal_mask == job.commit_mask or block.timestamp >= job.reveal_deadline, \
         "registry: reveals pending"
 
-    # copy only the claimed slots: each storage read of an unused slot would cost 2,100 gas
     workers: DynArray[address, MAX_REPLICAS] = []
     seals: DynArray[bytes32, MAX_REPLICAS] = []
     for i: uint256 in range(job.claims, bound=MAX_REPLICAS):

@@ -122,7 +122,8 @@ metadata_cid: public(HashMap[address, String[100]])
 # rewrites a live slot instead of creating one (a fresh slot costs 20,000 gas more per claim).
 _stakes: HashMap[address, uint256]
 jailed_until: public(HashMap[address, uint256])
-_locks: HashMap[address, IStaking.Lock[MAX_LOCKS]]
+# operator -> lock id -> lock (nested HashMap: Vyper 0.4.3 copies a whole storage array indexed by a variable)
+_locks: HashMap[address, HashMap[uint256, IStaking.Lock]]
 
 total_bonded: public(uint256)
 total_unbonding: public(uint256)
@@ -468,7 +469,10 @@ def locks(operator: address) -> IStaking.Lock[MAX_LOCKS]:
     @param operator The operator.
     @return The locks.
     """
-    return self._locks[operator]
+    result: IStaking.Lock[MAX_LOCKS] = empty(IStaking.Lock[MAX_LOCKS])
+    for i: uint256 in range(MAX_LOCKS):
+        result[i] = self._locks[operator][i]
+    return result
 
 
 # ---------------------------------------------------------------- internal
@@ -499,7 +503,8 @@ def _stake_of(operator: address) -> (uint256, uint256):
 
 @internal
 def _set_stake(operator: address, bonded: uint256, locked: uint256):
-    # bonded and locked only ever shrink from or add up to token amounts below MAX_SUPPLY < 2**128
+    # locked <= bonded, so bounding bonded bounds both halves
+    assert bonded < HALF_WORD, "staking: stake above 2**128"
     self._stakes[operator] = locked * HALF_WORD + bonded
 
 

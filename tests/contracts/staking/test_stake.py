@@ -77,15 +77,8 @@ def test_transfer_from_returning_false_reverts(odd_staking, operator):
         staking.stake(10 * TSR)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (latent): bonded and locked share one word (128 bits each) and stake() does not bound "
-    "bonded + amount below 2**128, so with a token whose supply passes 2**128 the excess carries into "
-    "locked (bonded 0, locked 1: free_stake underflows, the stake is stuck). TSR's MAX_SUPPLY < 2**128 "
-    "keeps it out of reach in Tessera's deployment, but the constructor accepts any token",
-)
 def test_stake_that_would_not_fit_in_128_bits_reverts(odd_staking, operator):
     odd, staking = odd_staking
     odd.mint(operator, 2**128)
-    with boa.env.prank(operator), boa.reverts():
+    with boa.env.prank(operator), boa.reverts("staking: stake above 2**128"):
         staking.stake(2**128)
