@@ -377,7 +377,7 @@ def jobs_table(demo: Demo) -> Table:
         )
     for job in demo.jobs:
         st = job.status
-        agreeing = ", ".join(names.get(w.worker, w.worker[:8]) for w in st.agreeing)
+        agreeing = ", ".join(sorted(names.get(w.worker, w.worker[:8]) for w in st.agreeing))
         others = [
             f"{names.get(w.worker, w.worker[:8])} slashed: {', '.join(w.slash_reasons)}"
             for w in st.workers
