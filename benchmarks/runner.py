@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import resource
 import tempfile
 import time
 from dataclasses import replace
@@ -37,15 +38,16 @@ def _spec(n: int, iterations: int) -> JobSpec:
     )
 
 
-def _direct(workload: Matmul, device_name: str) -> float:
+def _direct(workload: Matmul, device_name: str) -> tuple[float, float]:
+    """Wall and CPU seconds of ``workload.run`` in this process."""
     import torch
 
     device = torch.device(device_name)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     workload.run({}, device)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - start_cpu
 
 
 def cpu_table(seconds: float, repeat: int, threads: int, workdir: Path) -> None:
@@ -54,46 +56,61 @@ def cpu_table(seconds: float, repeat: int, threads: int, workdir: Path) -> None:
     n = 1024
     probe = Matmul(name="matmul", n=n, seed=0, iterations=5)
     _direct(probe, "cpu")  # warm up
-    per_iteration = _direct(probe, "cpu") / 5
+    per_iteration = _direct(probe, "cpu")[1] / 5  # CPU time, which other load on the machine does not inflate
     iterations = max(1, math.ceil(seconds / per_iteration))
     workload, spec = Matmul(name="matmul", n=n, seed=0, iterations=iterations), _spec(n, iterations)
 
     config = RunnerConfig(device="cpu", threads=threads)
-    direct_walls: list[float] = []
+    direct_runs: list[tuple[float, float]] = []
     warm_runs: list[JobResult] = []
-    cold_runs: list[JobResult] = []
+    cold_runs: list[tuple[JobResult, float]] = []
     with WorkloadRunner(config) as warm, WorkloadRunner(replace(config, prestart=0)) as cold:
         for i in range(repeat):  # interleaved, so drifting machine load hits every side alike
-            direct_walls.append(_direct(workload, "cpu"))
+            direct_runs.append(_direct(workload, "cpu"))
             warm.prestart(wait_s=300)  # steady state: the worker was idle long enough for a standby
             warm_runs.append(warm.run(spec, {}, workdir / f"warm-{i}"))
-            cold_runs.append(cold.run(spec, {}, workdir / f"cold-{i}"))
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            result = cold.run(spec, {}, workdir / f"cold-{i}")
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            child_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+            cold_runs.append((result, child_cpu))
         warm.close()  # before its replacement standby competes with anything else
-    assert len({run.digest for run in warm_runs + cold_runs}) == 1
-    direct = min(direct_walls)
+    assert len({run.digest for run in warm_runs + [run for run, _ in cold_runs]}) == 1
+    direct, direct_cpu = min(run[0] for run in direct_runs), min(run[1] for run in direct_runs)
     best_warm = min(warm_runs, key=lambda run: run.wall_s)
-    best_cold = min(cold_runs, key=lambda run: run.wall_s)
+    best_cold, cold_cpu = min(cold_runs, key=lambda pair: pair[0].wall_s)
+    compute_cpu = min(run.compute_cpu_s for run in warm_runs)
     rows: list[list[object]] = [
-        ["direct: Matmul.run in this process", direct, 1.0],
-        ["runner, prestarted child (steady state): wall", best_warm.wall_s, best_warm.wall_s / direct],
-        ["  of which waiting for the child to be ready", best_warm.startup_s, ""],
+        ["direct: Matmul.run in this process", direct, 1.0, direct_cpu, 1.0],
+        [
+            "runner, prestarted child (steady state): wall",
+            best_warm.wall_s,
+            best_warm.wall_s / direct,
+            "",
+            "",
+        ],
+        ["  of which waiting for the child to be ready", best_warm.startup_s, "", "", ""],
         [
             "  of which the workload, timed inside the child",
             best_warm.compute_s,
             best_warm.compute_s / direct,
+            compute_cpu,
+            compute_cpu / direct_cpu,
         ],
-        ["runner, cold child (first job, or prestart=0): wall", best_cold.wall_s, best_cold.wall_s / direct],
-        ["  of which child start-up (spawn to ready)", best_cold.startup_s, ""],
         [
-            "  wall minus start-up",
-            best_cold.wall_s - best_cold.startup_s,
-            (best_cold.wall_s - best_cold.startup_s) / direct,
+            "runner, cold child (first job, or prestart=0): wall",
+            best_cold.wall_s,
+            best_cold.wall_s / direct,
+            "",
+            "",
         ],
+        ["  of which child start-up (spawn to ready)", best_cold.startup_s, "", "", ""],
+        ["  the cold child's whole CPU time (start-up included)", "", "", cold_cpu, cold_cpu / direct_cpu],
     ]
     print_table(
         f"Runner overhead on CPU: matmul n={n} float32 x {iterations}, {threads} thread(s), "
         f"best of {repeat} (torch {torch.__version__}; target: runner wall / direct <= 1.05)",
-        ["what", "seconds", "ratio to direct"],
+        ["what", "wall s", "wall ratio", "CPU s", "CPU ratio"],
         rows,
     )
 

@@ -112,11 +112,11 @@ def run_job(job_dir: Path, device: torch.device, threads: int) -> ChildStatus:
         name: load_tensors(input_path(job_dir, name).read_bytes(), source=f"input {name!r}")
         for name in sorted(spec.inputs)
     }
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     outputs = spec.workload.run(inputs, device)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    compute_s = time.perf_counter() - start
+    compute_s, compute_cpu_s = time.perf_counter() - start, time.process_time() - start_cpu
 
     decimals = spec.determinism.decimals if isinstance(spec.determinism, Quantized) else None
     data = canonical_bytes(canonical_outputs(outputs, decimals=decimals), result_metadata(spec))
@@ -125,7 +125,11 @@ def run_job(job_dir: Path, device: torch.device, threads: int) -> ChildStatus:
         raise WorkloadFailed(f"the result is {len(data):,} bytes; the runner's limit is {limit:,}")
     write_atomically(job_dir / RESULT_FILE, data)
     return ChildStatus(
-        ok=True, device=device.type, device_class=device_class(device, threads), compute_s=compute_s
+        ok=True,
+        device=device.type,
+        device_class=device_class(device, threads),
+        compute_s=compute_s,
+        compute_cpu_s=compute_cpu_s,
     )
 
 

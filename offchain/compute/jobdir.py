@@ -45,6 +45,7 @@ class ChildStatus(BaseModel):
     device: str = ""
     device_class: str = ""
     compute_s: float = 0.0
+    compute_cpu_s: float = 0.0
 
 
 def input_path(job_dir: Path, name: str) -> Path:

@@ -109,7 +109,8 @@ class JobResult:
     """A finished job: the canonical result bytes on disk, their sha256, and where the time went.
 
     ``wall_s`` is the whole ``run`` call; ``startup_s`` the part of it spent waiting for the child to be
-    ready (about 0 when a prestarted child was); ``compute_s`` the workload itself, timed in the child.
+    ready (about 0 when a prestarted child was); ``compute_s`` the workload itself, timed in the child,
+    and ``compute_cpu_s`` the CPU time the child's threads spent on it (insensitive to other load).
     """
 
     digest: bytes
@@ -120,6 +121,7 @@ class JobResult:
     wall_s: float
     startup_s: float
     compute_s: float
+    compute_cpu_s: float
     prestarted: bool
 
     @property
@@ -374,6 +376,7 @@ class WorkloadRunner:
             wall_s=time.perf_counter() - started,
             startup_s=outcome.startup_s,
             compute_s=status.compute_s,
+            compute_cpu_s=status.compute_cpu_s,
             prestarted=prestarted,
         )
 
