@@ -24,7 +24,7 @@ class StakeTooLow(TesseraError):
     """The operator cannot claim: not registered, bonded stake under the minimum, jailed, or no free stake."""
 
     code = "E_STAKE_TOO_LOW"
-    default_hint = "register and stake TSR (`tessera stake <amount>`), or wait for collateral to unlock"
+    default_hint = "register and stake TSR (`tessera operator stake <amount>`), or wait for collateral to unlock"
 
 
 @dataclass(frozen=True)
@@ -71,12 +71,12 @@ def check_stake(contracts: Tessera, address: str) -> tuple[bool, int, int, int, 
     if not registered:
         raise StakeTooLow(
             f"{address} is not registered as an operator",
-            hint="run `tessera register <metadata-cid>` then `tessera stake <amount>`",
+            hint="run `tessera operator register` then `tessera operator stake <amount>`",
         )
     if bonded < minimum:
         raise StakeTooLow(
             f"{address} has {bonded / ETHER:g} TSR bonded; the minimum is {minimum / ETHER:g} TSR",
-            hint=f"stake at least {(minimum - bonded) / ETHER:g} TSR more (`tessera stake <amount>`)",
+            hint=f"stake at least {(minimum - bonded) / ETHER:g} TSR more (`tessera operator stake <amount>`)",
         )
     if not eligible:
         until = contracts.jailed_until(address)

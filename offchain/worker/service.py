@@ -51,15 +51,7 @@ EMISSION_S = 60.0
 def open_ipfs(settings: Settings) -> IpfsBackend:
     """The IPFS backend ``settings.ipfs`` names: 'local', a Kubo RPC URL, or 'gateway:<URL>' (the local
     store, filled from that trustless gateway)."""
-    choice = settings.ipfs.strip()
-    if choice.lower().startswith("gateway:"):
-        return open_backend(
-            "local",
-            store_dir=settings.ipfs_dir,
-            gateway=choice[len("gateway:") :],
-            timeout_s=settings.ipfs_timeout_s,
-        )
-    return open_backend(choice, store_dir=settings.ipfs_dir, timeout_s=settings.ipfs_timeout_s)
+    return open_backend(settings.ipfs, store_dir=settings.ipfs_dir, timeout_s=settings.ipfs_timeout_s)
 
 
 def default_compute(settings: Settings) -> ComputePort:
