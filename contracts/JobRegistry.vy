@@ -363,6 +363,7 @@ def reveal(job_id: uint256, result_digest: bytes32, result_cid: String[100], sal
     assert job.state == CLAIMED, "registry: job not in progress"
     assert self._reveal_open(job), "registry: reveal not open"
     assert block.timestamp < job.reveal_deadline, "registry: reveal deadline passed"
+    assert len(result_cid) > 0, "registry: empty result cid"
     index: uint256 = self._index_of(job_id, job, msg.sender)
     bit: uint256 = 1 << index
     assert job.commit_mask & bit != 0, "registry: no commitment"

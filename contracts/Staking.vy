@@ -353,7 +353,8 @@ def slash(operator: address, amount: uint256, job_id: uint256, reason: uint8, be
         beneficiary=beneficiary,
     )
     if reason == REASON_WRONG_RESULT:
-        until: uint256 = block.timestamp + self.jail_period
+        # a later fault never shortens a jail in force (jail_period may have been lowered meanwhile)
+        until: uint256 = max(self.jailed_until[operator], block.timestamp + self.jail_period)
         self.jailed_until[operator] = until
         log OperatorJailed(operator=operator, until=until)
     return reward

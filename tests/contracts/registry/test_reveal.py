@@ -144,3 +144,14 @@ def test_reveal_on_an_open_job_reverts(protocol, registry, requester, operator, 
     job_id = post_job(protocol, requester)
     with boa.env.prank(operator), boa.reverts("registry: job not in progress"):
         registry.reveal(job_id, RESULT, "bafyresult", salt_of(operator))
+
+
+def test_reveal_with_an_empty_result_cid_reverts(protocol, requester, staked_operators):
+    """A reveal must say where the result is: an empty CID would leave the requester nothing to fetch."""
+    worker = staked_operators[0]
+    job_id = post_job(protocol, requester)
+    with boa.env.prank(worker):
+        protocol.registry.claim(job_id)
+    commit(protocol, job_id, worker, digest_of("r"))
+    with boa.env.prank(worker), boa.reverts("registry: empty result cid"):
+        protocol.registry.reveal(job_id, digest_of("r"), "", salt_of(worker))

@@ -223,11 +223,6 @@ def test_slash_order_matches_the_model(staking, bonded_operator, job_registry, c
     assert staking.total_unbonding() == sum(model_locks)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: slash() overwrites jailed_until with now + jail_period instead of keeping the later of the "
-    "two, so after governance lowers jail_period a second wrong-result slash shortens a jail in force",
-)
 def test_a_later_wrong_result_never_shortens_a_jail(staking, governance, positioned, job_registry):
     slash(staking, job_registry, positioned, 1, job_id=1, reason=REASON_WRONG_RESULT)
     first_until = staking.jailed_until(positioned)
