@@ -38,7 +38,7 @@ from offchain.compute.jobdir import (
     write_atomically,
 )
 from offchain.compute.spec import JobSpec, Quantized, parse_spec
-from offchain.compute.tensorio import canonical_bytes, load_tensors
+from offchain.compute.tensorio import canonical_bytes, load_tensor_file
 
 RESULT_FORMAT_VERSION = "1"
 FILE_SIZE_SLACK = 16 << 20  # room for child.log and status.json beside the result
@@ -109,7 +109,7 @@ def run_job(job_dir: Path, device: torch.device, threads: int) -> ChildStatus:
     _bound_file_size(job.max_result_bytes + FILE_SIZE_SLACK)
 
     inputs = {
-        name: load_tensors(input_path(job_dir, name).read_bytes(), source=f"input {name!r}")
+        name: load_tensor_file(input_path(job_dir, name), source=f"input {name!r}")
         for name in sorted(spec.inputs)
     }
     start, start_cpu = time.perf_counter(), time.process_time()

@@ -86,6 +86,18 @@ def load_tensors(data: bytes, *, source: str) -> dict[str, torch.Tensor]:
         raise UnsafeWeights(f"{source} is not a valid safetensors file: {str(err)[:200]}") from None
 
 
+def load_tensor_file(path: Path, *, source: str) -> dict[str, torch.Tensor]:
+    """Check then load a safetensors file onto the CPU through a memory map (no second copy in memory)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    check_safetensors_file(path, source=source)
+    try:
+        return load_file(path, device="cpu")
+    except (SafetensorError, ValueError, TypeError, KeyError) as err:
+        raise UnsafeWeights(f"{source} is not a valid safetensors file: {str(err)[:200]}") from None
+
+
 def canonical_bytes(tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str]) -> bytes:
     """Serialise CPU tensors as canonical safetensors: equal tensors and metadata give equal bytes."""
     if sys.byteorder != "little":

@@ -15,7 +15,7 @@ from offchain.compute import demo_models
 from offchain.compute.errors import UnsafeWeights
 from offchain.compute.jobdir import LOG_FILE, input_path
 from offchain.compute.runner import WorkloadRunner
-from offchain.compute.tensorio import load_tensors
+from offchain.compute.tensorio import load_tensor_file, load_tensors
 
 from .support import INPUT_CID, WEIGHTS_CID
 
@@ -82,10 +82,14 @@ def test_runner_refuses_pickled_weights_before_starting_a_child(
 
 
 @pytest.mark.parametrize("kind", ["pickle-protocol-2", "torch-save-zip"])
-def test_the_childs_loader_refuses_them_too(kind: str, tmp_path: Path) -> None:
+def test_the_childs_loaders_refuse_them_too(kind: str, tmp_path: Path) -> None:
     canary = tmp_path / "canary"
+    payload = _payloads(canary)[kind]
+    (tmp_path / "weights.safetensors").write_bytes(payload)  # a pickle under a safetensors name
     with pytest.raises(UnsafeWeights, match="pickle|zip"):
-        load_tensors(_payloads(canary)[kind], source="input 'weights'")
+        load_tensors(payload, source="input 'weights'")
+    with pytest.raises(UnsafeWeights, match="pickle|zip"):
+        load_tensor_file(tmp_path / "weights.safetensors", source="input 'weights'")
     assert not canary.exists()
 
 
