@@ -131,7 +131,7 @@ def gpu_table(repeat: int, workdir: Path) -> None:
     per_iteration = (time.perf_counter() - start) / 200
     low, high = 50, 50 + max(100, math.ceil(2.0 / per_iteration))
 
-    runner = WorkloadRunner(RunnerConfig(device="cuda"))
+    runner = WorkloadRunner(RunnerConfig(device="cuda", prestart=0))  # no standby warming up mid-timing
     plain_walls, marginals = [], []
     for i in range(repeat):
         torch.cuda.synchronize()
@@ -151,7 +151,7 @@ def gpu_table(repeat: int, workdir: Path) -> None:
         [
             ["plain torch.matmul in this process (cuda.synchronize)", plain, 1.0],
             [f"runner child, marginal over {high - low} iterations", child, child / plain],
-            ["child start-up, seconds", long.startup_s, ""],
+            ["child start-up (cold, spawn to ready incl. CUDA context), seconds", long.startup_s, ""],
         ],
     )
 
