@@ -143,9 +143,9 @@ def address_of(label: str) -> str:
 
 
 def artifacts() -> dict:
-    """The compiled contracts, as `ape run deploy` deploys them (ape compiles only what changed)."""
+    """The compiled contracts, as `ape run deploy` deploys them (forced: ape once kept a stale artifact)."""
     ape = Path(sys.executable).parent / "ape"
-    subprocess.run([str(ape), "compile"], cwd=REPO, check=True, capture_output=True, text=True)
+    subprocess.run([str(ape), "compile", "--force"], cwd=REPO, check=True, capture_output=True, text=True)
     return json.loads((REPO / ".build" / "__local__.json").read_text())["contractTypes"]
 
 
