@@ -484,6 +484,8 @@ def _handler(server: IpfsHttpServer) -> type[BaseHTTPRequestHandler]:
             self._send(200, (json.dumps(value) + "\n").encode(), {"Content-Type": "application/json"})
 
         def _error(self, status: int, message: str) -> None:
+            # the request body may be unread (refused upload): never parse it as the next request
+            self.close_connection = True
             body = json.dumps({"Message": message, "Code": 0, "Type": "error"}).encode() + b"\n"
             try:
                 self._send(status, body, {"Content-Type": "application/json", "Cache-Control": "no-store"})
