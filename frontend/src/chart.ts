@@ -4,9 +4,9 @@
 import { formatUnits } from "viem";
 import { amount, esc } from "./format.ts";
 
-const W = 640;
-const H = 220;
-const PAD = { left: 56, right: 24, top: 14, bottom: 34 };
+const W = 480;
+const H = 250;
+const PAD = { left: 48, right: 22, top: 14, bottom: 36 };
 
 function tsrNumber(wei: bigint): number {
   return Number(formatUnits(wei, 18));
