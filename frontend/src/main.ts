@@ -11,7 +11,6 @@ import { jobPage } from "./pages/job.ts";
 import { jobsPage } from "./pages/jobs.ts";
 import { networkPage } from "./pages/network.ts";
 import { operatorsPage } from "./pages/operators.ts";
-import { postPage } from "./pages/post.ts";
 import { settingsPage } from "./pages/settings.ts";
 
 const app = document.getElementById("app")!;
@@ -42,8 +41,18 @@ function route(ctx: Ctx): Cleanup | void {
       return operatorsPage(ctx, app, arg);
     case "jobs":
       return arg ? jobPage(ctx, app, arg) : jobsPage(ctx, app);
-    case "post":
-      return postPage(ctx, app);
+    case "post": {
+      // the form and its signers (mnemonic, secp256k1) load only when someone posts
+      let cleanup: Cleanup | void;
+      let left = false;
+      void import("./pages/post.ts").then(({ postPage }) => {
+        if (!left) cleanup = postPage(ctx, app);
+      });
+      return () => {
+        left = true;
+        cleanup?.();
+      };
+    }
     case "settings":
       return settingsPage(ctx, app);
     default:

@@ -92,7 +92,7 @@ def frontend_build(browser_ready: None) -> Path:
 
 
 @pytest.fixture(scope="session")
-def artifacts() -> dict[str, Artifact]:
+def artifacts(browser_ready: None) -> dict[str, Artifact]:
     """The four contracts compiled by scripts/gen_abi.py, cached under build/browser by source hash."""
     sys.path.insert(0, str(REPO / "scripts"))
     try:
