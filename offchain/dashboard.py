@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import mimetypes
+import signal
 import sys
 import threading
 from dataclasses import asdict, dataclass
@@ -258,11 +259,14 @@ def run_dashboard(settings: Settings, **kwargs: object) -> None:
     elif page.gateway_url is None:
         print("no IPFS gateway: pass --gateway URL to show specs and results", file=sys.stderr)
     print("Ctrl-C stops it.")
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        threading.Event().wait()
+        stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         dashboard.stop()
         if ipfs_server is not None:
             ipfs_server.stop()

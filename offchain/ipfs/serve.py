@@ -27,6 +27,7 @@ import contextlib
 import json
 import mimetypes
 import re
+import signal
 import sys
 import threading
 from collections.abc import Iterable, Iterator
@@ -502,6 +503,32 @@ def _chain(first: memoryview, rest: Iterator[memoryview]) -> Iterator[memoryview
 
 
 # ------------------------------------------------------------------------------------------ main
+def run_server(
+    store_dir: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    allow_origins: Iterable[str] = (),
+    limits: Limits = Limits(),
+) -> None:
+    """Serve the store in `store_dir` in the foreground until Ctrl-C or SIGTERM (`tessera ipfs serve`)."""
+    server = IpfsHttpServer(
+        LocalBlockStore(store_dir), host=host, port=port, allow_origins=allow_origins, limits=limits
+    )
+    print(
+        f"IPFS gateway {server.url}/ipfs/<cid> and Kubo RPC {server.url}/api/v0 over {store_dir}",
+        file=sys.stderr,
+    )
+    print(f"workers can share it: TESSERA_IPFS={server.url}; Ctrl-C stops it", file=sys.stderr)
+    previous = signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.stop).start())
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m offchain.ipfs.serve", description=__doc__.splitlines()[0]
@@ -514,8 +541,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-add-bytes", type=int, default=MAX_ADD_BYTES)
     args = parser.parse_args(argv)
     try:
-        server = IpfsHttpServer(
-            LocalBlockStore(args.store),
+        run_server(
+            args.store,
             host=args.host,
             port=args.port,
             allow_origins=args.allow_origin,
@@ -524,9 +551,6 @@ def main(argv: list[str] | None = None) -> int:
     except TesseraError as err:
         print(err, file=sys.stderr)
         return 2
-    print(f"IPFS gateway {server.url}/ipfs/<cid> and Kubo RPC {server.url}/api/v0 over {args.store}")
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
     return 0
 
 

@@ -178,3 +178,46 @@ def test_a_block_damaged_on_disk_ends_the_response_short_never_with_wrong_bytes(
         httpx.get(f"{server.url}/ipfs/{cid}")
     raw = httpx.get(f"{server.url}/ipfs/{second_leaf}", params={"format": "raw"})
     assert raw.status_code == 500 and "damaged" in raw.json()["Message"]
+
+
+def test_the_command_serves_the_store_until_sigterm(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from offchain.devchain import free_port
+
+    store = LocalBlockStore(tmp_path / "store")
+    cid = store.add_bytes(b"served by the command")
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "offchain.ipfs.serve",
+            "--store",
+            str(tmp_path / "store"),
+            "--port",
+            str(port),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/ipfs/{cid}", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
+                time.sleep(0.1)
+        assert response.content == b"served by the command"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert f"TESSERA_IPFS=http://127.0.0.1:{port}" in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
