@@ -205,6 +205,18 @@ async function postScenario(context) {
 
   await page.selectOption('select[name="signer"]', `dev:${input.requester_index}`);
   await page.waitForFunction((i) => document.querySelector('[data-testid="account"]')?.textContent.includes(`#${i}`), input.requester_index);
+  // a spec dropped on the form is checked against the schema before anything is sent
+  const dropped = await page.evaluateHandle((text) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([text], "bad-spec.json", { type: "application/json" }));
+    return transfer;
+  }, JSON.stringify(input.bad_spec));
+  await page.dispatchEvent('[data-testid="drop"]', "drop", { dataTransfer: dropped });
+  await page.waitForSelector('[data-testid="spec-status"][data-value="invalid"]');
+  report.droppedBad = {
+    status: await page.locator('[data-testid="spec-status"]').innerText(),
+    postDisabled: await page.locator('[data-testid="post"]').isDisabled(),
+  };
   const specFile = join(mkdtempSync(join(tmpdir(), "tessera-spec-")), "spec.json");
   writeFileSync(specFile, JSON.stringify(input.spec, null, 2));
   await page.setInputFiles('input[name="file"]', specFile);

@@ -93,6 +93,7 @@ def test_a_job_posted_in_the_browser_is_completed_by_the_worker(
                 "requester_index": 4,
                 "poor_index": 5,
                 "spec": SPEC,
+                "bad_spec": {**SPEC, "workload": {"name": "matmul", "n": 0}},
                 "fee": "1.5",
                 "complete_timeout_ms": 120_000,
             }, timeout_s=240)  # fmt: skip
@@ -106,6 +107,8 @@ def test_a_job_posted_in_the_browser_is_completed_by_the_worker(
         assert "rejected" in report["rejected"]["text"]
         assert "Too little TSR" in report["poor"]
         assert "Too little allowance" in report["beforeApproval"]
+        assert "workload.n: must be at least 1" in report["droppedBad"]["status"]
+        assert report["droppedBad"]["postDisabled"]
         assert report["specStatus"] == "valid"
         assert int(report["feeShown"]) == 3 * TSR // 2
 
