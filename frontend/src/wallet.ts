@@ -39,7 +39,15 @@ export interface Signer {
 export class WalletProblem extends Error {
   constructor(
     message: string,
-    readonly kind: "rejected" | "wrong-network" | "no-wallet" | "funds" | "allowance" | "reverted" | "other",
+    readonly kind:
+      | "rejected"
+      | "wrong-network"
+      | "no-wallet"
+      | "not-connected"
+      | "funds"
+      | "allowance"
+      | "reverted"
+      | "other",
   ) {
     super(message);
   }
@@ -53,7 +61,9 @@ export function devAddress(index: number): Address {
   return mnemonicToAccount(DEV_MNEMONIC, { addressIndex: index }).address;
 }
 
-export async function connect(choice: SignerChoice, chain: Chain, rpcUrl: string): Promise<Signer> {
+/** A signer for `choice`. For a browser wallet, `prompt` asks it to share an account (on a click); without
+ * it only an account already shared with this page is used, so opening the page pops nothing up. */
+export async function connect(choice: SignerChoice, chain: Chain, rpcUrl: string, prompt = false): Promise<Signer> {
   if (choice.kind === "dev") {
     if (chain.id !== LOCAL_CHAIN_ID) {
       throw new WalletProblem(
@@ -71,11 +81,16 @@ export async function connect(choice: SignerChoice, chain: Chain, rpcUrl: string
   }
   let addresses: Address[];
   try {
-    addresses = (await provider.request({ method: "eth_requestAccounts" })) as Address[];
+    addresses = (await provider.request({ method: prompt ? "eth_requestAccounts" : "eth_accounts" })) as Address[];
   } catch (err) {
     throw explain(err);
   }
-  if (!addresses.length) throw new WalletProblem("The wallet shared no account with this page.", "no-wallet");
+  if (!addresses.length) {
+    throw new WalletProblem(
+      prompt ? "The wallet shared no account with this page." : "Connect your wallet to post from it.",
+      prompt ? "no-wallet" : "not-connected",
+    );
+  }
   const wallet = createWalletClient({ account: addresses[0], chain, transport: custom(provider) });
   const walletChain = await wallet.getChainId();
   if (walletChain !== chain.id) {

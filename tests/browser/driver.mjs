@@ -102,10 +102,12 @@ async function rpc(method, params) {
 
 // A stand-in EIP-1193 wallet: answers accounts and chain id as told, forwards reads to the node, and
 // rejects every signature request the way a user pressing "Reject" does (code 4001).
-function fakeWallet({ address, chainId, rpcUrl }) {
+function fakeWallet({ address, chainId, rpcUrl, shared = true }) {
+  let connected = shared; // has the user shared an account with this page yet?
   window.ethereum = {
     async request({ method, params }) {
-      if (method === "eth_requestAccounts" || method === "eth_accounts") return [address];
+      if (method === "eth_requestAccounts") connected = true;
+      if (method === "eth_requestAccounts" || method === "eth_accounts") return connected ? [address] : [];
       if (method === "eth_chainId") return chainId;
       if (method === "eth_sendTransaction" || method.startsWith("eth_sign") || method === "personal_sign") {
         const err = new Error("User rejected the request.");
@@ -183,10 +185,13 @@ async function postScenario(context) {
   await wrong.close();
   step("wrong network");
 
-  // 2. a wallet on the right network whose user rejects the signature
+  // 2. a wallet on the right network, not yet connected, whose user then rejects the signature
   const rejecting = watch(await context.newPage(), "rejecting");
-  await rejecting.addInitScript(fakeWallet, { address: input.requester, chainId: input.chain_id_hex, rpcUrl: input.rpc_url });
+  await rejecting.addInitScript(fakeWallet, { address: input.requester, chainId: input.chain_id_hex, rpcUrl: input.rpc_url, shared: false });
   await open(rejecting, "post", "post");
+  await rejecting.waitForSelector('[data-testid="connect"]:not([hidden])', { timeout: 20_000 });
+  report.notConnected = await rejecting.locator('[data-testid="post-error"]').evaluate((el) => ({ kind: el.dataset.kind, text: el.textContent }));
+  await rejecting.click('[data-testid="connect"]');
   await rejecting.waitForSelector('[data-testid="approve"]:not([hidden])', { timeout: 20_000 });
   await rejecting.click('[data-testid="approve"]');
   await rejecting.waitForSelector('[data-testid="post-error"]:not([hidden])', { timeout: 20_000 });

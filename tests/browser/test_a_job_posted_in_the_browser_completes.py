@@ -103,6 +103,10 @@ def test_a_job_posted_in_the_browser_is_completed_by_the_worker(
 
         assert report["wrongNetwork"]["kind"] == "wrong-network"
         assert "chain 1" in report["wrongNetwork"]["text"] and "1337" in report["wrongNetwork"]["text"]
+        assert report["notConnected"] == {
+            "kind": "not-connected",
+            "text": "Connect your wallet to post from it.",
+        }
         assert report["rejected"]["kind"] == "rejected", report["rejected"]
         assert "rejected" in report["rejected"]["text"]
         assert "Too little TSR" in report["poor"]

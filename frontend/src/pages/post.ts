@@ -87,6 +87,7 @@ export function postPage(ctx: Ctx, root: HTMLElement) {
   </fieldset>
   <section id="summary" class="summary" data-testid="summary" aria-live="polite"></section>
   <div class="actions">
+    <button type="button" id="connect" data-testid="connect" hidden>Connect wallet</button>
     <button type="button" id="switch" hidden>Switch wallet network</button>
     <button type="button" id="approve" data-testid="approve" hidden>Approve</button>
     <button type="submit" id="post" data-testid="post">Post job</button>
@@ -104,6 +105,7 @@ export function postPage(ctx: Ctx, root: HTMLElement) {
   const approveButton = root.querySelector<HTMLButtonElement>("#approve")!;
   const postButton = root.querySelector<HTMLButtonElement>("#post")!;
   const switchButton = root.querySelector<HTMLButtonElement>("#switch")!;
+  const connectButton = root.querySelector<HTMLButtonElement>("#connect")!;
 
   let params: Parameters | null = null;
   let signer: Signer | null = null;
@@ -242,21 +244,23 @@ export function postPage(ctx: Ctx, root: HTMLElement) {
     summary.dataset.ready = params && (account || !signer) ? "1" : "0";
   }
 
-  async function chooseSigner(): Promise<void> {
+  async function chooseSigner(prompt = false): Promise<void> {
     clearError();
     switchButton.hidden = true;
+    connectButton.hidden = true;
     const select = form.elements.namedItem("signer") as HTMLSelectElement | null;
     if (!select) return;
     const choice: SignerChoice = select.value === "injected" ? { kind: "injected" } : { kind: "dev", index: Number(select.value.split(":")[1]) };
     signer = null;
     account = null;
     try {
-      signer = await connect(choice, ctx.chain, ctx.config.rpcUrl);
+      signer = await connect(choice, ctx.chain, ctx.config.rpcUrl, prompt);
       await refreshAccount();
     } catch (err) {
       const problem = explain(err);
       showError(problem.message, problem.kind);
       switchButton.hidden = problem.kind !== "wrong-network" || choice.kind !== "injected";
+      connectButton.hidden = problem.kind !== "not-connected";
     }
     render();
   }
@@ -364,8 +368,9 @@ export function postPage(ctx: Ctx, root: HTMLElement) {
     void send("post");
   });
   approveButton.addEventListener("click", () => void send("approve"));
+  connectButton.addEventListener("click", () => void chooseSigner(true));
   switchButton.addEventListener("click", () => {
-    switchNetwork(ctx.chain).then(chooseSigner, (err) => showError(explain(err).message, "wrong-network"));
+    switchNetwork(ctx.chain).then(() => chooseSigner(true), (err) => showError(explain(err).message, "wrong-network"));
   });
   root.querySelectorAll<HTMLButtonElement>("[data-example]").forEach((button) =>
     button.addEventListener("click", () => {
