@@ -80,6 +80,7 @@ def cpu_table(seconds: float, repeat: int, threads: int, workdir: Path) -> None:
     best_warm = min(warm_runs, key=lambda run: run.wall_s)
     best_cold, cold_cpu = min(cold_runs, key=lambda pair: pair[0].wall_s)
     compute_cpu = min(run.compute_cpu_s for run in warm_runs)
+    own = best_warm.wall_s - best_warm.startup_s - best_warm.compute_s
     rows: list[list[object]] = [
         ["direct: Matmul.run in this process", direct, 1.0, direct_cpu, 1.0],
         [
@@ -90,6 +91,7 @@ def cpu_table(seconds: float, repeat: int, threads: int, workdir: Path) -> None:
             "",
         ],
         ["  of which waiting for the child to be ready", best_warm.startup_s, "", "", ""],
+        ["  of which the runner itself (hand-over, result, sha256, exit, reap)", own, own / direct, "", ""],
         [
             "  of which the workload, timed inside the child",
             best_warm.compute_s,
