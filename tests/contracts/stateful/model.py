@@ -1,0 +1,555 @@
+"""A small Python model of Tessera's four contracts: what every balance, stake, lock, job and epoch must be.
+
+The model is written from docs/SPEC.md and DESIGN §2, not from the Vyper source: each method either
+returns the revert reason the contract must give, or applies the effect of a successful call. The
+stateful test runs it beside the real contracts and compares the two after every step.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from eth_abi import encode
+from eth_utils import keccak
+
+BPS = 10_000
+MAX_LOCKS = 8
+MAX_CLAIM_EPOCHS = 32
+
+# JobRegistry phases: stored states plus COMMITTING and REVEALING, derived from time and counts.
+UNKNOWN, OPEN, CLAIMED, COMMITTING, REVEALING, COMPLETED, FAILED, CANCELLED, EXPIRED = range(9)
+TERMINAL = frozenset({COMPLETED, FAILED, CANCELLED, EXPIRED})
+PHASE_NAMES = {
+    UNKNOWN: "unknown",
+    OPEN: "open",
+    CLAIMED: "claimed",
+    COMMITTING: "committing",
+    REVEALING: "revealing",
+    COMPLETED: "completed",
+    FAILED: "failed",
+    CANCELLED: "cancelled",
+    EXPIRED: "expired",
+}
+# Every phase a job may be observed in after `phase` (itself included): DESIGN §2.2, and nothing else.
+# Observations are per step, and one step of time may cross several deadlines, so these are the
+# forward-reachable sets of the lifecycle graph; terminal phases reach only themselves.
+REACHABLE = {
+    OPEN: {OPEN, CLAIMED, COMMITTING, REVEALING, COMPLETED, FAILED, CANCELLED, EXPIRED},
+    CLAIMED: {CLAIMED, COMMITTING, REVEALING, COMPLETED, FAILED},
+    COMMITTING: {COMMITTING, REVEALING, COMPLETED, FAILED},
+    REVEALING: {REVEALING, COMPLETED, FAILED},
+    **{phase: {phase} for phase in TERMINAL},
+}
+
+REASON_WRONG_RESULT = 1
+REASON_LIVENESS = 2
+
+
+@dataclass(frozen=True)
+class Params:
+    """Deployment parameters, read from the chain once."""
+
+    chain_id: int
+    registry: str
+    min_stake: int
+    unbonding_period: int
+    jail_period: int
+    slash_reward_bps: int
+    protocol_fee_bps: int
+    wrong_result_slash_bps: int
+    liveness_slash_bps: int
+    genesis_time: int
+    epoch_length: int
+    initial_emission: int
+    halving_epochs: int
+
+    @classmethod
+    def from_chain(cls, protocol, chain_id: int) -> Params:
+        s, r, e = protocol.staking, protocol.registry, protocol.emitter
+        return cls(
+            chain_id=chain_id,
+            registry=str(r.address),
+            min_stake=s.min_stake(),
+            unbonding_period=s.unbonding_period(),
+            jail_period=s.jail_period(),
+            slash_reward_bps=s.slash_reward_bps(),
+            protocol_fee_bps=r.protocol_fee_bps(),
+            wrong_result_slash_bps=r.wrong_result_slash_bps(),
+            liveness_slash_bps=r.liveness_slash_bps(),
+            genesis_time=e.GENESIS(),
+            epoch_length=e.EPOCH_LENGTH(),
+            initial_emission=e.INITIAL_EMISSION(),
+            halving_epochs=e.HALVING_EPOCHS(),
+        )
+
+
+@dataclass
+class Lock:
+    amount: int = 0
+    withdrawable_at: int = 0
+
+
+@dataclass
+class Operator:
+    registered: bool = False
+    bonded: int = 0  # includes `locked`
+    locked: int = 0
+    jailed_until: int = 0
+    locks: list[Lock] = field(default_factory=lambda: [Lock() for _ in range(MAX_LOCKS)])
+
+
+@dataclass
+class Job:
+    job_id: int
+    requester: str
+    fee: int
+    replicas: int
+    quorum: int
+    collateral: int
+    claim_deadline: int
+    commit_deadline: int
+    reveal_deadline: int
+    state: int = OPEN  # stored state: OPEN, CLAIMED or terminal
+    claimants: list[str] = field(default_factory=list)
+    commitments: dict[str, bytes] = field(default_factory=dict)
+    revealed: dict[str, bytes] = field(default_factory=dict)
+    # settlement, filled once: what left escrow and where to
+    paid: int = 0
+    refunded: int = 0
+    protocol_fee: int = 0
+
+    def claims_closed(self, now: int) -> bool:
+        return len(self.claimants) == self.replicas or now >= self.claim_deadline
+
+    def reveal_open(self, now: int) -> bool:
+        if now >= self.commit_deadline:
+            return True
+        return self.claims_closed(now) and len(self.commitments) == len(self.claimants)
+
+    def phase(self, now: int) -> int:
+        if self.state != CLAIMED:
+            return self.state
+        if self.reveal_open(now):
+            return REVEALING
+        if self.claims_closed(now):
+            return COMMITTING
+        return CLAIMED
+
+
+@dataclass
+class Slash:
+    job_id: int
+    operator: str
+    reason: int
+    amount: int  # taken
+    reward: int
+    burned: int
+    beneficiary: str
+
+
+@dataclass
+class Settlement:
+    """What one finalize/cancel/expire moved; the test compares it with the call's events."""
+
+    state: int
+    payouts: list[tuple[str, int]] = field(default_factory=list)
+    protocol_fee: int = 0
+    refunded: int = 0
+    slashes: list[Slash] = field(default_factory=list)
+    bounty: list[tuple[str, int]] = field(default_factory=list)
+
+
+def commitment(chain_id: int, registry: str, job_id: int, worker: str, digest: bytes, salt: bytes) -> bytes:
+    """keccak256(abi_encode(chain_id, registry, job_id, worker, result_digest, salt)), as in DESIGN §2.2."""
+    return keccak(
+        encode(
+            ["uint256", "address", "uint256", "address", "bytes32", "bytes32"],
+            [chain_id, registry, job_id, worker, digest, salt],
+        )
+    )
+
+
+class ProtocolModel:
+    """Balances, stake, jobs and emission as the spec says they must be."""
+
+    def __init__(
+        self, params: Params, staking: str, registry: str, emitter: str, balances: dict[str, int], supply: int
+    ):
+        self.p = params
+        self.staking, self.registry, self.emitter = staking, registry, emitter
+        self.balances: dict[str, int] = defaultdict(int, balances)
+        self.initial_supply = supply
+        self.supply = supply
+        self.minted = 0
+        self.burned = 0
+        self.operators: dict[str, Operator] = defaultdict(Operator)
+        self.slashed: set[tuple[int, str, int]] = set()
+        self.jobs: dict[int, Job] = {}
+        self.points: dict[tuple[str, int], int] = defaultdict(int)  # unclaimed points
+        self.earners: dict[int, set[str]] = defaultdict(set)  # epoch -> operators that earned points in it
+        self.epoch_points: dict[int, int] = defaultdict(int)
+        self.epoch_burned: dict[int, int] = defaultdict(int)
+        self.claimed: dict[tuple[str, int], int] = defaultdict(int)
+
+    # ------------------------------------------------------------ token
+    def _move(self, src: str, dst: str, amount: int) -> None:
+        assert self.balances[src] >= amount, f"model: {src} cannot pay {amount}"
+        self.balances[src] -= amount
+        self.balances[dst] += amount
+
+    def _burn(self, holder: str, amount: int) -> None:
+        assert self.balances[holder] >= amount
+        self.balances[holder] -= amount
+        self.supply -= amount
+        self.burned += amount
+
+    def _mint(self, to: str, amount: int) -> None:
+        self.balances[to] += amount
+        self.supply += amount
+        self.minted += amount
+
+    # ------------------------------------------------------------ epochs
+    def epoch_at(self, now: int) -> int:
+        return (now - self.p.genesis_time) // self.p.epoch_length
+
+    def epoch_end(self, epoch: int) -> int:
+        """The first second of the next epoch."""
+        return self.p.genesis_time + (epoch + 1) * self.p.epoch_length
+
+    def schedule(self, epoch: int) -> int:
+        halvings = epoch // self.p.halving_epochs
+        return 0 if halvings >= 128 else self.p.initial_emission >> halvings
+
+    def emission(self, epoch: int) -> int:
+        return min(self.schedule(epoch), self.epoch_burned[epoch])
+
+    def claimable(self, operator: str, epoch: int) -> int:
+        points = self.points[(operator, epoch)]
+        if points == 0:
+            return 0
+        return self.emission(epoch) * points // self.epoch_points[epoch]
+
+    # ------------------------------------------------------------ Staking
+    def eligible(self, op: str, now: int) -> bool:
+        o = self.operators[op]
+        return o.registered and now >= o.jailed_until and o.bonded >= self.p.min_stake
+
+    def register(self, op: str) -> None:
+        self.operators[op].registered = True
+
+    def stake_reason(self, op: str, amount: int) -> str | None:
+        if not self.operators[op].registered:
+            return "staking: not registered"
+        if amount == 0:
+            return "staking: zero amount"
+        return None
+
+    def stake(self, op: str, amount: int) -> None:
+        self._move(op, self.staking, amount)
+        self.operators[op].bonded += amount
+
+    def request_unstake_reason(self, op: str, amount: int) -> str | None:
+        o = self.operators[op]
+        if amount == 0:
+            return "staking: zero amount"
+        if amount > o.bonded - o.locked:
+            return "staking: amount above free stake"
+        if all(lock.amount > 0 for lock in o.locks):
+            return "staking: too many unbonding locks"
+        return None
+
+    def request_unstake(self, op: str, amount: int, now: int) -> int:
+        o = self.operators[op]
+        lock_id = next(i for i, lock in enumerate(o.locks) if lock.amount == 0)
+        o.locks[lock_id] = Lock(amount, now + self.p.unbonding_period)
+        o.bonded -= amount
+        return lock_id
+
+    def _lock_reason(self, op: str, lock_id: int) -> str | None:
+        if lock_id >= MAX_LOCKS or self.operators[op].locks[lock_id].amount == 0:
+            return "staking: no such lock"
+        return None
+
+    def cancel_unstake_reason(self, op: str, lock_id: int) -> str | None:
+        return self._lock_reason(op, lock_id)
+
+    def cancel_unstake(self, op: str, lock_id: int) -> None:
+        o = self.operators[op]
+        o.bonded += o.locks[lock_id].amount
+        o.locks[lock_id] = Lock()
+
+    def withdraw_reason(self, op: str, lock_id: int, now: int) -> str | None:
+        reason = self._lock_reason(op, lock_id)
+        if reason is None and now < self.operators[op].locks[lock_id].withdrawable_at:
+            return "staking: still unbonding"
+        return reason
+
+    def withdraw(self, op: str, lock_id: int) -> int:
+        o = self.operators[op]
+        amount = o.locks[lock_id].amount
+        o.locks[lock_id] = Lock()
+        self._move(self.staking, op, amount)
+        return amount
+
+    def _unlock(self, op: str, amount: int) -> None:
+        o = self.operators[op]
+        o.locked -= min(amount, o.locked)
+
+    def _slash(self, op: str, amount: int, job_id: int, reason: int, beneficiary: str, now: int) -> Slash:
+        """Staking.slash: free bonded stake, then unbonding locks in slot order, then other collateral."""
+        key = (job_id, op, reason)
+        assert key not in self.slashed, f"model: {key} slashed twice"
+        self.slashed.add(key)
+        o = self.operators[op]
+        remaining = amount
+        take = min(remaining, o.bonded - o.locked)
+        o.bonded -= take
+        remaining -= take
+        for lock in o.locks:
+            if remaining == 0:
+                break
+            take = min(remaining, lock.amount)
+            lock.amount -= take
+            remaining -= take
+        take = min(remaining, o.locked)
+        o.locked -= take
+        o.bonded -= take
+        remaining -= take
+        taken = amount - remaining
+        reward = taken * self.p.slash_reward_bps // BPS if beneficiary else 0
+        burned = taken - reward
+        self._move(self.staking, beneficiary, reward)
+        self._burn(self.staking, burned)
+        if reason == REASON_WRONG_RESULT:
+            o.jailed_until = now + self.p.jail_period
+        return Slash(job_id, op, reason, taken, reward, burned, beneficiary)
+
+    def locks_total(self) -> int:
+        return sum(lock.amount for o in self.operators.values() for lock in o.locks)
+
+    def bonded_total(self) -> int:
+        return sum(o.bonded for o in self.operators.values())
+
+    # ------------------------------------------------------------ JobRegistry
+    def post_job(
+        self,
+        requester: str,
+        fee: int,
+        replicas: int,
+        quorum: int,
+        collateral: int,
+        windows: tuple[int, int, int],
+        now: int,
+    ) -> int:
+        claim_window, commit_window, reveal_window = windows
+        job_id = len(self.jobs) + 1
+        self.jobs[job_id] = Job(
+            job_id=job_id,
+            requester=requester,
+            fee=fee,
+            replicas=replicas,
+            quorum=quorum,
+            collateral=collateral,
+            claim_deadline=now + claim_window,
+            commit_deadline=now + claim_window + commit_window,
+            reveal_deadline=now + claim_window + commit_window + reveal_window,
+        )
+        self._move(requester, self.registry, fee)
+        return job_id
+
+    def _state(self, job_id: int) -> int:
+        job = self.jobs.get(job_id)
+        return UNKNOWN if job is None else job.state
+
+    def claim_reason(self, job_id: int, op: str, now: int) -> str | None:
+        if self._state(job_id) not in (OPEN, CLAIMED):
+            return "registry: job not claimable"
+        job = self.jobs[job_id]
+        if now >= job.claim_deadline:
+            return "registry: claim window closed"
+        if len(job.claimants) >= job.replicas:
+            return "registry: all replicas claimed"
+        if op in job.claimants:
+            return "registry: already claimed"
+        if not self.eligible(op, now):
+            return "staking: operator not eligible"
+        o = self.operators[op]
+        if o.locked + job.collateral > o.bonded:
+            return "staking: free stake below collateral"
+        return None
+
+    def claim(self, job_id: int, op: str) -> None:
+        job = self.jobs[job_id]
+        self.operators[op].locked += job.collateral
+        job.claimants.append(op)
+        job.state = CLAIMED
+
+    def commit_reason(self, job_id: int, op: str, now: int) -> str | None:
+        if self._state(job_id) != CLAIMED:
+            return "registry: job not in progress"
+        job = self.jobs[job_id]
+        if now >= job.commit_deadline:
+            return "registry: commit deadline passed"
+        if op not in job.claimants:
+            return "registry: caller did not claim this job"
+        if op in job.commitments:
+            return "registry: already committed"
+        return None
+
+    def commit(self, job_id: int, op: str, sealed: bytes) -> None:
+        self.jobs[job_id].commitments[op] = sealed
+
+    def reveal_reason(self, job_id: int, op: str, digest: bytes, salt: bytes, now: int) -> str | None:
+        if self._state(job_id) != CLAIMED:
+            return "registry: job not in progress"
+        job = self.jobs[job_id]
+        if not job.reveal_open(now):
+            return "registry: reveal not open"
+        if now >= job.reveal_deadline:
+            return "registry: reveal deadline passed"
+        if op not in job.claimants:
+            return "registry: caller did not claim this job"
+        if op not in job.commitments:
+            return "registry: no commitment"
+        if op in job.revealed:
+            return "registry: already revealed"
+        if job.commitments[op] != commitment(self.p.chain_id, self.p.registry, job_id, op, digest, salt):
+            return "registry: reveal does not match commitment"
+        return None
+
+    def reveal(self, job_id: int, op: str, digest: bytes) -> None:
+        self.jobs[job_id].revealed[op] = digest
+
+    def finalize_reason(self, job_id: int, now: int) -> str | None:
+        if self._state(job_id) != CLAIMED:
+            return "registry: job not in progress"
+        job = self.jobs[job_id]
+        if not job.reveal_open(now):
+            return "registry: reveal not open"
+        if len(job.revealed) != len(job.commitments) and now < job.reveal_deadline:
+            return "registry: reveals pending"
+        return None
+
+    def finalize(self, job_id: int, now: int) -> Settlement:
+        job = self.jobs[job_id]
+        c = job.collateral
+        votes = Counter(job.revealed.values())
+        winners = [digest for digest, n in votes.items() if n >= job.quorum]
+        assert len(winners) <= 1, "model: two digests reached a strict-majority quorum"
+
+        if not winners:
+            job.state = FAILED
+            out = Settlement(FAILED, refunded=job.fee)
+            for worker in job.claimants:
+                self._unlock(worker, c)
+                if worker not in job.revealed:
+                    out.slashes.append(
+                        self._slash(
+                            worker,
+                            c * self.p.liveness_slash_bps // BPS,
+                            job_id,
+                            REASON_LIVENESS,
+                            job.requester,
+                            now,
+                        )
+                    )
+            self._move(self.registry, job.requester, job.fee)
+            job.refunded = job.fee
+            return out
+
+        winner = winners[0]
+        job.state = COMPLETED
+        protocol_fee = job.fee * self.p.protocol_fee_bps // BPS
+        pool = job.fee - protocol_fee
+        agreeing = votes[winner]
+        share = pool // agreeing
+        out = Settlement(COMPLETED, protocol_fee=protocol_fee)
+        bounty = 0
+        for worker in job.claimants:
+            self._unlock(worker, c)
+            if job.revealed.get(worker) == winner:
+                amount = share + (pool - share * agreeing if not out.payouts else 0)
+                out.payouts.append((worker, amount))
+                self._move(self.registry, worker, amount)
+            elif worker in job.revealed:
+                slash = self._slash(
+                    worker,
+                    c * self.p.wrong_result_slash_bps // BPS,
+                    job_id,
+                    REASON_WRONG_RESULT,
+                    self.registry,
+                    now,
+                )
+                out.slashes.append(slash)
+                bounty += slash.reward
+            else:
+                slash = self._slash(
+                    worker, c * self.p.liveness_slash_bps // BPS, job_id, REASON_LIVENESS, self.registry, now
+                )
+                out.slashes.append(slash)
+                bounty += slash.reward
+        self._burn(self.registry, protocol_fee)
+        epoch = self.epoch_at(now)
+        for worker, amount in out.payouts:
+            self.points[(worker, epoch)] += amount
+            self.earners[epoch].add(worker)
+            self.epoch_points[epoch] += amount
+        self.epoch_burned[epoch] += protocol_fee
+        if bounty:
+            bounty_share = bounty // agreeing
+            for n, (worker, _) in enumerate(out.payouts):
+                amount = bounty_share + (bounty - bounty_share * agreeing if n == 0 else 0)
+                out.bounty.append((worker, amount))
+                self._move(self.registry, worker, amount)
+        job.paid = pool
+        job.protocol_fee = protocol_fee
+        return out
+
+    def cancel_reason(self, job_id: int, sender: str) -> str | None:
+        if self._state(job_id) != OPEN:
+            return "registry: job not open"
+        if sender != self.jobs[job_id].requester:
+            return "registry: caller is not the requester"
+        return None
+
+    def expire_reason(self, job_id: int, now: int) -> str | None:
+        if self._state(job_id) != OPEN:
+            return "registry: job not open"
+        if now < self.jobs[job_id].claim_deadline:
+            return "registry: claim window still open"
+        return None
+
+    def close_unclaimed(self, job_id: int, state: int) -> Settlement:
+        job = self.jobs[job_id]
+        job.state = state
+        job.refunded = job.fee
+        self._move(self.registry, job.requester, job.fee)
+        return Settlement(state, refunded=job.fee)
+
+    def escrow(self) -> int:
+        return sum(job.fee for job in self.jobs.values() if job.state not in TERMINAL)
+
+    # ------------------------------------------------------------ RewardEmitter
+    def claim_emission_reason(self, epochs: list[int], now: int) -> str | None:
+        current = self.epoch_at(now)
+        if any(epoch >= current for epoch in epochs):
+            return "emitter: epoch not ended"
+        return None
+
+    def claim_emission(self, op: str, epochs: list[int]) -> int:
+        total = 0
+        for epoch in epochs:
+            if self.points[(op, epoch)] == 0:
+                continue
+            amount = self.claimable(op, epoch)
+            self.points[(op, epoch)] = 0
+            self.claimed[(op, epoch)] += amount
+            total += amount
+        self._mint(op, total)
+        return total
+
+    def minted_bound(self, now: int) -> tuple[int, int]:
+        """(Σ emission, Σ schedule) over the epochs that have ended."""
+        ended = range(self.epoch_at(now))
+        return sum(self.emission(e) for e in ended), sum(self.schedule(e) for e in ended)
