@@ -1,0 +1,85 @@
+"""A job whose reveals reach no quorum fails and refunds the requester in full.
+
+DESIGN §2.2: without `quorum` equal reveals the job is Failed, the whole fee goes back to the requester
+(no protocol fee is burned, no work points are earned), disagreeing revealers are not slashed (nobody
+knows who was right), and only silent claimants are slashed for liveness, their slash reward going to
+the requester.
+"""
+
+import boa
+
+from tests.contracts.conftest import DEFAULTS, TSR, commit, digest_of, post_job, reveal, run_job
+
+FAILED = 6
+REASON_LIVENESS = 2
+BPS = 10_000
+
+
+def _slashes(protocol):
+    return [
+        (str(e.operator), e.reason, e.amount, str(e.beneficiary))
+        for e in protocol.registry.get_logs()
+        if type(e).__name__ == "OperatorSlashed"
+    ]
+
+
+def test_three_different_results_fail_and_refund_the_whole_fee(protocol, requester, staked_operators):
+    workers = staked_operators[:3]
+    fee = 25 * TSR + 7  # not a multiple of anything: the refund is still exact
+    supply = protocol.token.totalSupply()
+    bonded = [protocol.staking.bonded(w) for w in workers]
+    wallets = [protocol.token.balanceOf(w) for w in workers]
+
+    job_id = run_job(protocol, requester, workers, [digest_of("a"), digest_of("b"), digest_of("c")], fee=fee)
+    failed = [e for e in protocol.registry.get_logs() if type(e).__name__ == "JobFailed"]
+
+    assert [e.refunded for e in failed] == [fee]
+    assert protocol.registry.get_job(job_id).phase == FAILED
+    assert protocol.token.balanceOf(requester) == fee  # run_job funded exactly the fee
+    assert protocol.token.balanceOf(protocol.registry.address) == 0
+    assert protocol.token.totalSupply() == supply  # nothing burned
+    assert [protocol.staking.bonded(w) for w in workers] == bonded  # nobody slashed
+    assert [protocol.token.balanceOf(w) for w in workers] == wallets  # nobody paid
+    assert all(protocol.staking.locked(w) == 0 and protocol.staking.is_eligible(w) for w in workers)
+    assert protocol.emitter.epoch_points(0) == 0 and protocol.emitter.epoch_burned(0) == 0
+
+
+def test_silent_claimant_in_a_failed_job_pays_the_requester(protocol, requester, staked_operators):
+    first, second, silent = staked_operators[:3]
+    fee = 10 * TSR
+    job_id = post_job(protocol, requester, fee=fee, replicas=3, quorum=2)
+    for worker in (first, second, silent):
+        with boa.env.prank(worker):
+            protocol.registry.claim(job_id)
+    commit(protocol, job_id, first, digest_of("a"))
+    commit(protocol, job_id, second, digest_of("b"))
+    commit(protocol, job_id, silent, digest_of("a"))
+    reveal(protocol, job_id, first, digest_of("a"))
+    reveal(protocol, job_id, second, digest_of("b"))
+    boa.env.time_travel(seconds=protocol.registry.get_job(job_id).reveal_deadline - boa.env.timestamp)
+
+    protocol.registry.finalize(job_id)
+    slash = DEFAULTS["min_collateral"] * DEFAULTS["liveness_slash_bps"] // BPS
+    reward = slash * DEFAULTS["slash_reward_bps"] // BPS
+    assert _slashes(protocol) == [(silent, REASON_LIVENESS, slash, requester)]
+    assert protocol.registry.get_job(job_id).phase == FAILED
+    assert protocol.token.balanceOf(requester) == fee + reward
+
+
+def test_nobody_commits_everyone_is_slashed_and_the_fee_returns(protocol, requester, staked_operators):
+    workers = staked_operators[:2]
+    job_id = post_job(protocol, requester, fee=10 * TSR, replicas=2, quorum=2)
+    for worker in workers:
+        with boa.env.prank(worker):
+            protocol.registry.claim(job_id)
+    commit_deadline = protocol.registry.get_job(job_id).commit_deadline
+    boa.env.time_travel(seconds=commit_deadline - 1 - boa.env.timestamp)
+    with boa.reverts("registry: reveal not open"):
+        protocol.registry.finalize(job_id)
+    boa.env.time_travel(seconds=1)
+
+    protocol.registry.finalize(job_id)  # no committer is left to wait for
+    slash = DEFAULTS["min_collateral"] * DEFAULTS["liveness_slash_bps"] // BPS
+    assert _slashes(protocol) == [(w, REASON_LIVENESS, slash, requester) for w in workers]
+    reward = slash * DEFAULTS["slash_reward_bps"] // BPS
+    assert protocol.token.balanceOf(requester) == 10 * TSR + 2 * reward
