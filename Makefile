@@ -9,8 +9,10 @@ STATE := .tessera
 PYTEST := $(BIN)/python -m pytest -p no:ape_test
 CHAIN_PORT ?= 8545
 ARGS ?=
+FRONTEND := frontend
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup test test-contracts fuzz lint chain chain-stop deploy demo bench bench-gas clean
+.PHONY: help setup test test-contracts fuzz lint chain chain-stop deploy demo bench bench-gas clean abi frontend dashboard browser-deps
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -34,7 +36,7 @@ $(ANVIL): package.json package-lock.json
 
 setup: $(BIN)/.installed $(ANVIL) ## Create .venv and install Python and npm dependencies
 
-test: setup ## Run the whole test suite (what CI runs)
+test: setup $(FRONTEND)/node_modules/.installed browser-deps ## Run the whole test suite (what CI runs)
 	$(PYTEST) -n 2 tests; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 test-contracts: setup ## Contract tests only
@@ -66,6 +68,28 @@ bench: setup ## All benchmarks, each printing a table of ratios against a baseli
 	$(BIN)/python benchmarks/gas.py
 	$(BIN)/python benchmarks/cid.py
 	$(BIN)/python benchmarks/runner.py
+
+abi: setup ## Regenerate the frontend kit in abi/ (ABIs, typed index.ts, job-spec schema) from the contracts
+	$(BIN)/python scripts/gen_abi.py
+
+$(FRONTEND)/node_modules/.installed: $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+frontend: $(FRONTEND)/node_modules/.installed ## Build the dashboard into frontend/build (type-check, vite build)
+	cd $(FRONTEND) && npm run build
+
+dashboard: setup frontend ## Serve the dashboard for the deployment on TESSERA_RPC_URL at http://127.0.0.1:8080
+	$(BIN)/python -m offchain.dashboard $(ARGS)
+
+# Debian's chromium for tests/browser; without it (or without root) those tests skip and say how to enable them.
+browser-deps:
+	@[ -x $(CHROMIUM) ] || command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then SUDO=; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO=sudo; \
+	  else echo "note: chromium is not installed and cannot be here; browser tests will be skipped (apt-get install -y chromium)"; exit 0; fi; \
+	  $$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "note: installing chromium failed; browser tests will be skipped"; }
 
 clean: chain-stop ## Remove build outputs (keeps .venv and node_modules)
 	rm -rf .build $(STATE) .pytest_cache .hypothesis

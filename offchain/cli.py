@@ -371,6 +371,44 @@ def ipfs_cat(
             sys.stdout.buffer.flush()
 
 
+@ipfs_app.command("serve")
+def ipfs_serve(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 5080,
+    allow_origin: Annotated[
+        list[str] | None,
+        typer.Option("--allow-origin", help="A browser origin allowed to call the RPC API (repeatable)."),
+    ] = None,
+) -> None:
+    """Serve the embedded store as a trustless gateway and a Kubo RPC subset on 127.0.0.1.
+
+    Workers share it with TESSERA_IPFS=http://127.0.0.1:PORT. Example: tessera ipfs serve --port 5080
+    """
+    from offchain.ipfs.serve import run_server
+
+    run_server(_state(ctx).settings.ipfs_dir, port=port, allow_origins=allow_origin or ())
+
+
+@app.command("dashboard")
+def dashboard(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8080,
+    gateway: Annotated[
+        str | None, typer.Option(help="IPFS gateway URL for the page \\[default: serve the embedded store].")
+    ] = None,
+    ipfs_api: Annotated[
+        str | None, typer.Option("--ipfs-api", help="Kubo RPC URL the page adds specs through.")
+    ] = None,
+) -> None:
+    """Serve the dashboard and the deployment manifest on 127.0.0.1 (build it first: make frontend).
+
+    Example: tessera dashboard --port 8080
+    """
+    from offchain.dashboard import run_dashboard
+
+    run_dashboard(_state(ctx).settings, port=port, gateway_url=gateway, ipfs_api_url=ipfs_api)
+
+
 # ---------------------------------------------------------------------------------------------- helpers
 def _client(ctx: typer.Context, *, signer: bool):
     """Connect to the deployment (with the configured key when ``signer``), behind a spinner."""
