@@ -70,7 +70,7 @@ def test_an_unregistered_or_understaked_operator_is_told_what_to_do(deployed, go
     w3, _, manifest, contracts = deployed
     with pytest.raises(StakeTooLow, match="not registered") as caught:
         preflight(w3, manifest, contracts, stranger.address)
-    assert "tessera register" in str(caught.value) and caught.value.code == "E_STAKE_TOO_LOW"
+    assert "tessera operator register" in str(caught.value) and caught.value.code == "E_STAKE_TOO_LOW"
     transact(w3, governance, contracts.token, "transfer", stranger.address, 50 * TSR)
     transact(w3, stranger, contracts.token, "approve", contracts.staking.address, 50 * TSR)
     transact(w3, stranger, contracts.staking, "register", "bafkreistranger")
