@@ -7,9 +7,12 @@ The end-to-end flows reuse it where a story needs the full accounting (the drain
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import functools
 import hashlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import boa
@@ -109,6 +112,16 @@ def build_world(
 class Driver:
     """Acts on chain and in the model together; `check()` compares them."""
 
+    _BOOKKEEPING = (
+        "model",
+        "openings",
+        "seen_phase",
+        "dirty_ops",
+        "dirty_jobs",
+        "dirty_epochs",
+        "checked_epoch",
+    )
+
     def __init__(self, world: World):
         self.w = world
         p = world.protocol
@@ -140,6 +153,17 @@ class Driver:
     def travel_to(self, timestamp: int) -> None:
         if timestamp > self.now:
             self.travel(timestamp - self.now)
+
+    @contextlib.contextmanager
+    def anchor(self) -> Iterator[None]:
+        """`boa.env.anchor()` for chain and model together: both are as they were on exit."""
+        kept = copy.deepcopy({name: getattr(self, name) for name in self._BOOKKEEPING})
+        try:
+            with boa.env.anchor():
+                yield
+        finally:
+            for name, value in kept.items():
+                setattr(self, name, value)
 
     @staticmethod
     def _send(sender: str, reason: str | None, fn, *args):

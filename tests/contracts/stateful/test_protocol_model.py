@@ -20,7 +20,6 @@ snapshot, block timestamp included. Profiles: "quick" (50 x 50, CI) and "deep" (
 chosen by HYPOTHESIS_PROFILE in tests/contracts/conftest.py.
 """
 
-import boa
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
@@ -246,7 +245,7 @@ class ProtocolMachine(RuleBasedStateMachine):
 
     def teardown(self):
         if hasattr(self, "d"):
-            with boa.env.anchor():
+            with self.d.anchor():
                 self.d.drain()
 
 
