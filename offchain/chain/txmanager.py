@@ -40,6 +40,7 @@ from web3.types import TxReceipt
 
 from offchain.chain.bindings import Call
 from offchain.errors import RpcUnreachable, TesseraError, UnfundedAccount
+from offchain.worker import faults
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +258,9 @@ class TxManager:
                 call.label,
                 extra={"tx_hash": HexBytes(tx_hash).to_0x_hex(), "job_id": job_id, "nonce": nonce},
             )
+            faults.tx_checkpoint(call.label, "signed")
             self._broadcast(record, fresh=True)
+            faults.tx_checkpoint(call.label, "sent")
             return self.store.tx(key)  # type: ignore[return-value]
 
     def status(self, key: str) -> TxRecord | None:
@@ -460,6 +463,7 @@ class TxManager:
                     block,
                     extra={"tx_hash": HexBytes(tx_hash).to_0x_hex(), "job_id": record.job_id},
                 )
+                faults.tx_checkpoint(record.label, "mined")
             return
         if record.status == TxStatus.MINED:
             log.warning("receipt of %s vanished (reorg); re-broadcasting", record.label)

@@ -43,6 +43,7 @@ from offchain.errors import (
     TesseraError,
 )
 from offchain.ipfs.backend import IpfsBackend
+from offchain.worker import faults
 from offchain.worker.compute_port import ComputePort, SpecSummary
 from offchain.worker.ledger import ACTIVE, TERMINAL, JobRecord, JobState, Ledger, PostedJob
 from offchain.worker.metrics import WorkerMetrics
@@ -331,6 +332,7 @@ class Pipeline:
                 )
             inputs[name] = dest
         self.metrics.stage_seconds.labels("fetch").observe(time.monotonic() - started)
+        faults.checkpoint("after_fetch")
         started = time.monotonic()
         out = self.compute.run(summary, inputs, run_dir, timeout_s=min(summary.max_runtime_s, left))
         self.metrics.stage_seconds.labels("compute").observe(time.monotonic() - started)
@@ -339,6 +341,7 @@ class Pipeline:
                 job, "E_RESULT_DIGEST", "the result file does not hash to the digest the runner gave"
             )
         log.info("computed digest %s", out.digest.hex(), extra={"job_id": job.job_id})
+        faults.checkpoint("after_compute")
         return self.ledger.transition(
             job.job_id,
             JobState.CLAIMED,
@@ -353,6 +356,7 @@ class Pipeline:
         cid = str(self.ipfs.add_file(job.result_path))  # type: ignore[arg-type]
         self.metrics.stage_seconds.labels("upload").observe(time.monotonic() - started)
         log.info("result uploaded", extra={"job_id": job.job_id, "cid": cid})
+        faults.checkpoint("after_upload")
         return self.ledger.transition(job.job_id, JobState.COMPUTED, JobState.UPLOADED, result_cid=cid)
 
     # ---- UPLOADED: commit
