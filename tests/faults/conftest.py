@@ -120,6 +120,8 @@ def ledger_rows(data_dir: Path, sql: str, args: tuple = ()) -> list[tuple]:
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
         return db.execute(sql, args).fetchall()
+    except sqlite3.OperationalError:  # the worker is still creating its tables
+        return []
     finally:
         db.close()
 
