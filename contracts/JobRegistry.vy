@@ -381,7 +381,7 @@ def finalize(job_id: uint256):
     """
     @notice Settle a job once every committer revealed or the reveal deadline passed. Anyone.
     @dev With `quorum` equal reveals: Completed; the agreeing workers share the fee less the protocol fee
-         (burned) and earn work points; other revealers are slashed and jailed; silent claimants are
+         (burned) and earn work points (their share of that burn); other revealers are slashed and jailed; silent claimants are
          slashed for liveness; slash rewards go to the agreeing workers. Otherwise: Failed; the fee is
          refunded and only silent claimants are slashed, their slash reward going to the requester.
     @param job_id The job.
@@ -428,6 +428,9 @@ def finalize(job_id: uint256):
     protocol_fee: uint256 = job.fee * self.protocol_fee_bps // BPS
     pool: uint256 = job.fee - protocol_fee
     share: uint256 = pool // agreeing
+    # Work points are the burned protocol fee, split like the pool: an epoch's points then equal its burn
+    # exactly, so emission (at most the burn) can never mint a self-dealer more than it burned.
+    point_share: uint256 = protocol_fee // agreeing
     paid_workers: DynArray[address, MAX_REPLICAS] = []
     points: DynArray[uint256, MAX_REPLICAS] = []
     bounty: uint256 = 0
@@ -437,10 +440,12 @@ def finalize(job_id: uint256):
         if job.reveal_mask & (1 << i) != 0 and seals[i] == winner:
             # the first agreeing worker also takes the rounding remainder, so the parts sum to the fee
             amount: uint256 = share
+            earned: uint256 = point_share
             if len(paid_workers) == 0:
                 amount += pool - share * agreeing
+                earned += protocol_fee - point_share * agreeing
             paid_workers.append(worker)
-            points.append(amount)
+            points.append(earned)
             self._send(FEE_TOKEN, worker, amount)
             log WorkerPaid(job_id=job_id, worker=worker, amount=amount)
         elif job.reveal_mask & (1 << i) != 0:

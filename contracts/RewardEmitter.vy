@@ -8,7 +8,8 @@
 @dev Epoch `e` runs from `GENESIS + e * EPOCH_LENGTH` for `EPOCH_LENGTH` seconds. Its emission is
      `min(schedule(e), burned(e))`: the halving schedule, capped by the protocol fees burned in that epoch
      (burn-and-mint equilibrium), so paying one's own jobs can never mint back more than was burned.
-     Work points are the fee a worker was paid for an agreeing result; an operator's share of epoch `e`
+     Work points are a worker's share of the protocol fee burned by the jobs it agreed on, so an epoch's
+     points equal its burn; an operator's share of epoch `e`
      is `emission(e) * points(op, e) // points(e)`, claimable once `e` has ended. Rounding leaves less
      than one wei per claimer per epoch unminted (never over-minted).
      Roles: the job registry (named once by the deployer) records work; anyone claims their own share.
@@ -101,7 +102,7 @@ def record_work(workers: DynArray[address, MAX_WORKERS], points: DynArray[uint25
     """
     @notice Credit work points for the current epoch and add to its burned fees. Job registry only.
     @param workers Workers whose results agreed.
-    @param points Each worker's points (the fee it was paid), same order.
+    @param points Each worker's points (its share of the burned protocol fee), same order.
     @param burned Protocol fee burned by this job.
     """
     assert msg.sender == self.job_registry, "emitter: caller is not the job registry"

@@ -64,5 +64,5 @@ def test_copied_commitment_cannot_be_revealed_and_is_slashed(protocol, requester
     # The honest workers split the pool and the slash reward.
     for worker in (honest, second):
         assert protocol.token.balanceOf(worker) - wallets[worker] == pool // 2 + reward // 2
-        assert protocol.emitter.points_of(worker, 0) == pool // 2
+        assert protocol.emitter.points_of(worker, 0) == (fee - pool) // 2
         assert protocol.staking.locked(worker) == 0

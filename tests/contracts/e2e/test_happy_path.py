@@ -15,4 +15,7 @@ def test_three_agreeing_workers_share_the_fee(protocol, requester, staked_operat
     paid = [protocol.token.balanceOf(w) - b for w, b in zip(workers, before, strict=True)]
     assert sum(paid) == pool
     assert protocol.staking.locked(workers[0]) == 0
-    assert protocol.emitter.points_of(workers[0], 0) == paid[0]
+    # work points: the burned protocol fee, split like the pool (first worker takes the remainder)
+    protocol_fee = 30 * TSR - pool
+    assert [protocol.emitter.points_of(w, 0) for w in workers] == [protocol_fee // 3] * 3
+    assert protocol.emitter.epoch_points(0) == protocol.emitter.epoch_burned(0) == protocol_fee

@@ -3,23 +3,18 @@
 The burn-and-mint bound. A self-dealer pays fee `F` per job, gets the pool `F - pf` back as the worker
 and burns the protocol fee `pf = F * b // BPS` (`b = protocol_fee_bps`). Epoch `e` mints at most what was
 burned in it, `emission(e) = min(schedule(e), burned(e))`, shared by work points, and a job's points are
-the pool it paid. So the self-dealer's emission is
+the protocol fee it burned, split among its agreeing workers. An epoch's points therefore equal its burn,
+`P = burned(e)`, and the self-dealer's emission is
 
-    emission_w = emission(e) * p_w / P  <=  burned(e) * p_w / P.
+    emission_w = emission(e) * p_w / P  <=  burned(e) * p_w / burned(e)  =  p_w  =  pf_w:
 
-Were every protocol fee exact (`pf = b * F`), `burned(e) / P = b / (1 - b)` for every job, honest or not,
-and `emission_w <= b * F_w = pf_w`: at most what it burned, with or without honest traffic in the
-epoch, whatever the schedule. It then ends with at most the TSR it started with (exactly that when the
-schedule does not bind and nobody else's rounding shaves its share) and is out of pocket by its gas.
+at most what it burned, with or without honest traffic in the epoch, whatever the schedule and however
+the fees round. It ends with at most the TSR it started with and is out of pocket by its gas.
 
-The protocol fee is floored, though, so a job whose fee is not a multiple of `BPS / gcd(b, BPS)` (20 wei
-under the default 5 %) burns up to 1 wei less than `b * F` yet earns points on that wei. A self-dealer
-whose fees all round that way, sharing an epoch with exact honest traffic, gets its share at the honest
-ratio and so mints back up to `Σ fractional parts / (1 - b)`, i.e. at most `n_w - 1` wei more than it
-burned over `n_w` jobs (with `b` = 5 %). That is far below the gas of one job, so wash trading stays
-unprofitable, but it breaks the bound as SPEC §6 states it;
-`test_rounding_lets_a_self_dealer_mint_more_than_it_burned` pins it (strict xfail) until the rounding goes
-the protocol's way.
+Regression: points used to be the pool paid (`F - pf`). With the protocol fee floored, a job whose fee is
+not a multiple of 20 wei (under the default 5 %) burned up to 1 wei less than `b * F` yet earned points on
+it, so a self-dealer sharing an epoch with exact honest traffic minted back up to `n_w - 1` wei more than
+it burned; `test_fees_that_round_down_do_not_let_a_self_dealer_profit` pins the fix.
 """
 
 import boa
@@ -140,31 +135,22 @@ fee = st.one_of(
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(wash_fees=st.lists(fee, min_size=1, max_size=4), honest_fees=st.lists(fee, max_size=3))
-def test_self_dealing_never_mints_more_than_it_burned_beyond_rounding(
+def test_self_dealing_never_mints_more_than_it_burned(
     protocol, trader, honest_workers, requester, wash_fees, honest_fees
 ):
-    """Over fee sizes and job counts: no gain when its fees burn exactly, and never more than n_w - 1 wei."""
+    """Over fee sizes and job counts, rounding included: never any gain."""
     start = holdings(protocol, trader)
     serve_honest_jobs(protocol, requester, honest_workers, honest_fees)
     serve_own_jobs(protocol, trader, wash_fees)
     claim_everything(protocol, trader)
     gain = holdings(protocol, trader) - start
 
-    if all(fee * DEFAULTS["protocol_fee_bps"] % BPS == 0 for fee in wash_fees):
-        assert gain <= 0
-    assert gain <= len(wash_fees) - 1
+    assert gain <= 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: JobRegistry floors the protocol fee (fee * protocol_fee_bps // BPS) but records the whole "
-    "remainder as work points, so a self-dealer whose fees are not multiples of 20 wei mints back up to "
-    "n_w - 1 wei more than it burned when it shares an epoch with exact honest traffic (SPEC §6 claims "
-    "emission_w <= b * F_w); fix: weight points by the burned fee, or round the protocol fee up",
-)
-def test_rounding_lets_a_self_dealer_mint_more_than_it_burned(protocol, trader, honest_workers, requester):
+def test_fees_that_round_down_do_not_let_a_self_dealer_profit(protocol, trader, honest_workers, requester):
     start = holdings(protocol, trader)
     serve_honest_jobs(protocol, requester, honest_workers, [10_000 * TSR])  # exact: burns 500 TSR
     serve_own_jobs(protocol, trader, [MIN_FEE + 19] * 3)  # each burns MIN_FEE / 20, 0.95 wei short
     claim_everything(protocol, trader)
-    assert holdings(protocol, trader) <= start  # fails: the trader ends 2 wei richer
+    assert holdings(protocol, trader) <= start  # was 2 wei richer when points were the pool paid

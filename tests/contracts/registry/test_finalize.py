@@ -79,9 +79,11 @@ def test_agreeing_workers_share_the_fee_exactly(
     assert registry.get_job(job_id).phase == COMPLETED
     assert [protocol.staking.locked(w) for w in workers] == [0, 0, 0]
     epoch = emitter.current_epoch()
-    assert [emitter.points_of(w, epoch) for w in workers] == [a for _, _, a in paid]
+    point_share = PROTOCOL_FEE // 3
+    first = point_share + PROTOCOL_FEE - 3 * point_share
+    assert [emitter.points_of(w, epoch) for w in workers] == [first, point_share, point_share]
     assert emitter.epoch_burned(epoch) == PROTOCOL_FEE
-    assert emitter.epoch_points(epoch) == POOL
+    assert emitter.epoch_points(epoch) == PROTOCOL_FEE
 
 
 def test_wrong_result_is_slashed_jailed_and_paid_to_the_agreeing(

@@ -65,7 +65,7 @@ class World:
 
     protocol: Protocol
     operators: list[str]
-    requesters: list[str]  # the last one is operators[0]: an operator that posts jobs too
+    requesters: list[str]  # build_world adds operators[0]: an operator that posts jobs too
     keeper: str  # settles jobs it has no stake in (finalize and expire are open to anyone)
     stranger: str
 
@@ -133,6 +133,7 @@ class Driver:
             supply=self.token.totalSupply(),
         )
         for op in world.operators:
+            # also proves each hypothesis example starts from the snapshot, not from the last one's end
             assert not self.staking.is_registered(op), "the world starts with unregistered operators"
         self.openings: dict[tuple[int, str], tuple[bytes, bytes]] = {}  # what each committer can reveal
         self.seen_phase: dict[int, int] = {}

@@ -491,10 +491,13 @@ class ProtocolModel:
                 bounty += slash.reward
         self._burn(self.registry, protocol_fee)
         epoch = self.epoch_at(now)
-        for worker, amount in out.payouts:
-            self.points[(worker, epoch)] += amount
+        point_share = protocol_fee // agreeing
+        for n, (worker, _) in enumerate(out.payouts):
+            # points: the burned protocol fee, split like the pool (the first takes the remainder)
+            earned = point_share + (protocol_fee - point_share * agreeing if n == 0 else 0)
+            self.points[(worker, epoch)] += earned
             self.earners[epoch].add(worker)
-            self.epoch_points[epoch] += amount
+            self.epoch_points[epoch] += earned
         self.epoch_burned[epoch] += protocol_fee
         if bounty:
             bounty_share = bounty // agreeing
