@@ -14,9 +14,9 @@ from offchain.chain.logs import LogPoller
 from offchain.devchain import running_chain
 from offchain.worker.ledger import Ledger
 from tests.faults.conftest import (
+    assert_no_extra_transactions,
     ledger_rows,
     new_job,
-    operator_txs,
     start_worker,
     stop_worker,
     wait_until,
@@ -68,8 +68,9 @@ def test_the_worker_finishes_a_job_through_a_faulty_rpc_without_a_duplicate(shar
     kw = {"from_block": first_block, "to_block": last_block, "argument_filters": mine}
     assert len(c.registry.events.ResultCommitted.get_logs(**kw)) == 1
     assert len(c.registry.events.ResultRevealed.get_logs(**kw)) == 1
-    sent = operator_txs(w3, operator.address, first_block, last_block)
-    assert w3.eth.get_transaction_count(operator.address) - nonce_before == len(sent) == 4
+    assert_no_extra_transactions(
+        w3, data_dir, operator.address, job_id, nonce_before, first_block, last_block
+    )
 
 
 @pytest.mark.parametrize("entry", ["python -m offchain.worker"])
