@@ -68,6 +68,7 @@ bench: setup ## All benchmarks, each printing a table of ratios against a baseli
 	$(BIN)/python benchmarks/gas.py
 	$(BIN)/python benchmarks/cid.py
 	$(BIN)/python benchmarks/runner.py
+	$(BIN)/python benchmarks/worker.py
 
 abi: setup ## Regenerate the frontend kit in abi/ (ABIs, typed index.ts, job-spec schema) from the contracts
 	$(BIN)/python scripts/gen_abi.py

@@ -976,6 +976,10 @@ def demo(
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the temporary folder (logs, ledgers) afterwards.")
     ] = False,
+    serve: Annotated[
+        bool,
+        typer.Option("--dashboard", help="Then serve the dashboard over the demo's chain until Ctrl-C."),
+    ] = False,
 ) -> None:
     """Run the whole market locally: chain, IPFS, contracts, three workers, three jobs, payouts.
 
@@ -984,7 +988,7 @@ def demo(
     from offchain.demo import run_demo
 
     try:
-        run_demo(faulty=faulty, keep=keep)
+        run_demo(faulty=faulty, keep=keep, dashboard=serve)
     except KeyboardInterrupt:
         typer.echo("interrupted; everything the demo started is stopped", err=True)
         raise typer.Exit(130) from None

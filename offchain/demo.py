@@ -471,7 +471,9 @@ NEXT_STEPS = """\
 
 
 # ------------------------------------------------------------------------------------------------ main
-def run_demo(*, faulty: bool = False, keep: bool = False, console: Console | None = None) -> None:
+def run_demo(
+    *, faulty: bool = False, keep: bool = False, dashboard: bool = False, console: Console | None = None
+) -> None:
     """Run the demo end to end; raises `TesseraError` on failure (after stopping everything)."""
     # Not a terminal (CI, a pipe, a test): wide enough that the tables never wrap or truncate.
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -496,6 +498,8 @@ def run_demo(*, faulty: bool = False, keep: bool = False, console: Console | Non
             console.print(jobs_table(demo))
             advance_epoch_and_claim(demo)
             console.print(balances_table(demo))
+            if dashboard:
+                serve_dashboard(demo)
     except BaseException:
         keep = True
         raise
@@ -508,6 +512,14 @@ def run_demo(*, faulty: bool = False, keep: bool = False, console: Console | Non
         f"Demo finished in {time.monotonic() - demo.started:.0f} s; everything it started is stopped."
     )
     console.print(NEXT_STEPS)
+
+
+def serve_dashboard(demo: Demo) -> None:
+    """Serve the dashboard over the demo's chain and IPFS store until Ctrl-C (`--dashboard`)."""
+    from offchain.dashboard import run_dashboard
+
+    demo.console.print("[bold]Dashboard[/] over the demo's chain; Ctrl-C stops it and then the demo.")
+    run_dashboard(_settings(demo))  # returns on Ctrl-C or SIGTERM
 
 
 # ------------------------------------------------------------------------------------ the lying worker
@@ -565,12 +577,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m offchain.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--faulty", action="store_true", help="one worker reports a wrong result")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, ledgers)")
+    parser.add_argument(
+        "--dashboard", action="store_true", help="then serve the dashboard on 127.0.0.1:8080 until Ctrl-C"
+    )
     parser.add_argument(LIAR_FLAG, action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run_lying_worker:
         return run_lying_worker()
     try:
-        run_demo(faulty=args.faulty, keep=args.keep)
+        run_demo(faulty=args.faulty, keep=args.keep, dashboard=args.dashboard)
     except TesseraError as err:
         print(err, file=sys.stderr)
         return 2
