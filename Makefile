@@ -9,10 +9,11 @@ STATE := .tessera
 PYTEST := $(BIN)/python -m pytest -p no:ape_test
 CHAIN_PORT ?= 8545
 ARGS ?=
+SOAK_MINUTES ?= 10
 FRONTEND := frontend
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup test test-contracts fuzz lint chain chain-stop deploy demo bench bench-gas clean abi frontend dashboard browser-deps
+.PHONY: help setup test test-contracts fuzz lint chain chain-stop deploy demo bench bench-gas clean abi frontend dashboard browser-deps soak test-faults
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -69,6 +70,12 @@ bench: setup ## All benchmarks, each printing a table of ratios against a baseli
 	$(BIN)/python benchmarks/cid.py
 	$(BIN)/python benchmarks/runner.py
 	$(BIN)/python benchmarks/worker.py
+
+soak: setup ## 3 workers vs anvil with random faults for $(SOAK_MINUTES) min; prints lost/duplicates
+	$(BIN)/python benchmarks/soak.py --minutes $(SOAK_MINUTES)
+
+test-faults: setup ## Fault-injection tests (T18, T19, T22, T28 and the short soak)
+	$(PYTEST) -n 2 tests/faults
 
 abi: setup ## Regenerate the frontend kit in abi/ (ABIs, typed index.ts, job-spec schema) from the contracts
 	$(BIN)/python scripts/gen_abi.py
