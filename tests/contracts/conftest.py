@@ -48,6 +48,17 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 
+def events(contract, name: str, source=None) -> list:
+    """Decoded `name` events of the last call made on `contract` (views count: read events first), logged by
+    `source` (default: `contract` itself)."""
+    emitter = (source or contract).address
+    return [e for e in contract.get_logs() if type(e).__name__ == name and e.address == emitter]
+
+
+def warp_to(timestamp: int) -> None:
+    boa.env.time_travel(seconds=timestamp - boa.env.timestamp)
+
+
 def contract_path(name: str) -> str:
     return os.path.join(CONTRACTS, name)
 
@@ -81,8 +92,15 @@ class Protocol:
     governance: str
 
 
-def deploy_protocol(token_deployer, staking_deployer, emitter_deployer, registry_deployer, governance,
-                    fee_token=None, **overrides) -> Protocol:
+def deploy_protocol(
+    token_deployer,
+    staking_deployer,
+    emitter_deployer,
+    registry_deployer,
+    governance,
+    fee_token=None,
+    **overrides,
+) -> Protocol:
     """Deploy and wire the four contracts the way scripts/deploy.py does."""
     p = {**DEFAULTS, **overrides}
     with boa.env.prank(governance):
@@ -184,15 +202,33 @@ SPEC_CID = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"
 SPEC_DIGEST = hashlib.sha256(b"hello world\n").digest()
 
 
-def post_job(protocol: Protocol, requester: str, *, fee: int = 10 * TSR, replicas: int = 1, quorum: int = 1,
-             collateral: int = 10 * TSR, claim_window: int = 600, commit_window: int = 600,
-             reveal_window: int = 600, fund_requester: bool = True) -> int:
+def post_job(
+    protocol: Protocol,
+    requester: str,
+    *,
+    fee: int = 10 * TSR,
+    replicas: int = 1,
+    quorum: int = 1,
+    collateral: int = 10 * TSR,
+    claim_window: int = 600,
+    commit_window: int = 600,
+    reveal_window: int = 600,
+    fund_requester: bool = True,
+) -> int:
     if fund_requester:
         fund(protocol, requester, fee)
     with boa.env.prank(requester):
         protocol.token.approve(protocol.registry.address, fee)
         return protocol.registry.post_job(
-            SPEC_CID, SPEC_DIGEST, fee, replicas, quorum, collateral, claim_window, commit_window, reveal_window
+            SPEC_CID,
+            SPEC_DIGEST,
+            fee,
+            replicas,
+            quorum,
+            collateral,
+            claim_window,
+            commit_window,
+            reveal_window,
         )
 
 
@@ -217,7 +253,9 @@ def reveal(protocol: Protocol, job_id: int, worker: str, result: bytes, cid: str
         protocol.registry.reveal(job_id, result, cid, salt_of(worker))
 
 
-def run_job(protocol: Protocol, requester: str, workers: list[str], results: list[bytes], **post_kwargs) -> int:
+def run_job(
+    protocol: Protocol, requester: str, workers: list[str], results: list[bytes], **post_kwargs
+) -> int:
     """Post a job and have each worker claim, commit and reveal its result; then finalize."""
     n = len(workers)
     post_kwargs.setdefault("replicas", n)

@@ -9,7 +9,7 @@ from eth_utils import to_checksum_address
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from tests.contracts.conftest import TSR, deploy_protocol, post_job, stake_operator
+from tests.contracts.conftest import TSR, deploy_protocol, events, post_job, stake_operator, warp_to  # noqa: F401 - re-exported to the tests here
 from tests.contracts.staking.conftest import ODD_TOKEN
 
 # Stateless property tests stay at or below 200 examples whatever the profile. Function-scoped fixtures are
@@ -36,17 +36,6 @@ WINDOW = 600  # conftest.post_job's default claim, commit and reveal windows
 
 # phases (get_job().phase)
 UNKNOWN, OPEN, CLAIMED, COMMITTING, REVEALING, COMPLETED, FAILED, CANCELLED, EXPIRED = range(9)
-
-
-def events(contract, name: str, source=None) -> list:
-    """Decoded `name` events of the last call made on `contract` (views count: read events first), logged by
-    `source` (default: `contract` itself)."""
-    emitter = (source or contract).address
-    return [e for e in contract.get_logs() if type(e).__name__ == name and e.address == emitter]
-
-
-def warp_to(timestamp: int) -> None:
-    boa.env.time_travel(seconds=timestamp - boa.env.timestamp)
 
 
 def claim(protocol, job_id: int, *workers: str) -> None:

@@ -9,7 +9,7 @@ from eth_utils import to_checksum_address
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from tests.contracts.conftest import DEFAULTS, TSR
+from tests.contracts.conftest import DEFAULTS, TSR, events, warp_to  # noqa: F401 - re-exported to the tests here
 
 # Stateless property tests stay at or below 200 examples whatever the profile. Function-scoped fixtures are
 # safe under @given here: the boa plugin anchors every example, so chain state rolls back between inputs.
@@ -83,17 +83,6 @@ def burn(amount: uint256):
     self.balanceOf[msg.sender] -= amount
     self.totalSupply -= amount
 """
-
-
-def events(contract, name: str, source=None) -> list:
-    """Decoded `name` events of the last call made on `contract` (views count: read events first), logged by
-    `source` (default: `contract` itself)."""
-    emitter = (source or contract).address
-    return [e for e in contract.get_logs() if type(e).__name__ == name and e.address == emitter]
-
-
-def warp_to(timestamp: int) -> None:
-    boa.env.time_travel(seconds=timestamp - boa.env.timestamp)
 
 
 @pytest.fixture(scope="session")

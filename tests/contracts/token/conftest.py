@@ -9,7 +9,10 @@ from eth_utils import to_checksum_address
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from tests.contracts.conftest import DEFAULTS
+from tests.contracts.conftest import (
+    DEFAULTS,
+    events,  # noqa: F401 - re-exported to the tests here
+)
 
 GENESIS = DEFAULTS["genesis_supply"]
 
@@ -21,13 +24,6 @@ capped = settings(
 )
 
 addresses = st.binary(min_size=20, max_size=20).map(to_checksum_address)
-
-
-def events(contract, name: str, source=None) -> list:
-    """Decoded `name` events of the last call made on `contract` (views count: read events first), logged by
-    `source` (default: `contract` itself)."""
-    emitter = (source or contract).address
-    return [e for e in contract.get_logs() if type(e).__name__ == name and e.address == emitter]
 
 
 @pytest.fixture(scope="module")
