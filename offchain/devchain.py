@@ -150,7 +150,8 @@ def up(port: int, state_dir: Path) -> Chain:
             print(f"anvil already running (pid {pid}) at {url}")
             return Chain(rpc_url=url, chain_id=LOCAL_CHAIN_ID, pid=pid)
         pid_file.unlink()
-    chain, proc = start(port=port, state_file=state_dir / "anvil-state.json", log_file=state_dir / "anvil.log")
+    state_file, log_file = state_dir / "anvil-state.json", state_dir / "anvil.log"
+    chain, proc = start(port=port, state_file=state_file, log_file=log_file)
     pid_file.write_text(str(proc.pid))
     print(f"anvil running (pid {proc.pid}) at {url}, chain id {LOCAL_CHAIN_ID}; state in {state_dir}/")
     print("next: `make deploy` deploys the contracts; `make chain-stop` stops the chain")

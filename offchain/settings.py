@@ -59,7 +59,9 @@ class Settings(BaseSettings):
         20, ge=10, le=200, description="Fee increase when replacing a stuck transaction (nodes need >= 10)."
     )
     stuck_after_s: float = Field(
-        30.0, gt=0, description="Seconds without a receipt before a transaction is replaced with a higher fee."
+        30.0,
+        gt=0,
+        description="Seconds without a receipt before a transaction is replaced with a higher fee.",
     )
     min_fee_to_gas_ratio: float = Field(
         1.0, ge=0, description="Claim a job only if its fee share is worth this many times the gas it costs."

@@ -10,7 +10,7 @@ from any of the four contracts into an `Event`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any
 
@@ -24,6 +24,8 @@ from web3.types import BlockIdentifier, LogReceipt, TxReceipt
 from offchain.chain.manifest import Manifest
 
 MAX_REPLICAS = 8
+# Gas to set a cold zero storage slot non-zero (EIP-2929 + EIP-2200): the most a slot no estimate saw can add.
+FRESH_SLOT_GAS = 22_100
 MAX_CLAIM_EPOCHS = 32
 BPS = 10_000
 
@@ -77,12 +79,17 @@ class WorkerEntry:
 
 @dataclass(frozen=True)
 class Call:
-    """A contract call to be sent as a transaction: target, calldata, native value and a log label."""
+    """A contract call to be sent as a transaction: target, calldata, native value and a log label.
+
+    ``headroom`` is gas the call may need beyond an estimate taken now, when state it cannot see yet
+    changes before inclusion (finalize in a block of the next epoch creates fresh emitter slots).
+    """
 
     to: str
     data: bytes
     label: str
     value: int = 0
+    headroom: int = 0
 
     def as_tx(self, sender: str) -> dict[str, Any]:
         """The eth_call / eth_estimateGas parameters for this call from ``sender``."""
@@ -273,8 +280,12 @@ class Tessera:
     def reveal(self, job_id: int, result_digest: bytes, result_cid: str, salt: bytes) -> Call:
         return self._call(self.registry, "reveal", job_id, result_digest, result_cid, salt)
 
-    def finalize(self, job_id: int) -> Call:
-        return self._call(self.registry, "finalize", job_id)
+    def finalize(self, job_id: int, agreeing: int = MAX_REPLICAS) -> Call:
+        """``agreeing``: at most how many workers can be credited (the job's claims), for the headroom:
+        if the block lands in a new epoch, the emitter writes a fresh points slot per worker and one
+        for the epoch's totals."""
+        call = self._call(self.registry, "finalize", job_id)
+        return replace(call, headroom=FRESH_SLOT_GAS * (agreeing + 1))
 
     def register(self, metadata_cid: str) -> Call:
         return self._call(self.staking, "register", metadata_cid)

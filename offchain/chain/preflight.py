@@ -24,7 +24,9 @@ class StakeTooLow(TesseraError):
     """The operator cannot claim: not registered, bonded stake under the minimum, jailed, or no free stake."""
 
     code = "E_STAKE_TOO_LOW"
-    default_hint = "register and stake TSR (`tessera operator stake <amount>`), or wait for collateral to unlock"
+    default_hint = (
+        "register and stake TSR (`tessera operator stake <amount>`), or wait for collateral to unlock"
+    )
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,8 @@ def check_stake(contracts: Tessera, address: str) -> tuple[bool, int, int, int, 
     if bonded < minimum:
         raise StakeTooLow(
             f"{address} has {bonded / ETHER:g} TSR bonded; the minimum is {minimum / ETHER:g} TSR",
-            hint=f"stake at least {(minimum - bonded) / ETHER:g} TSR more (`tessera operator stake <amount>`)",
+            hint=f"stake at least {(minimum - bonded) / ETHER:g} TSR more "
+            "(`tessera operator stake <amount>`)",
         )
     if not eligible:
         until = contracts.jailed_until(address)

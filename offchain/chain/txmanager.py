@@ -203,7 +203,7 @@ class TxManager:
         self._next: int | None = None
 
     # ------------------------------------------------------------------ public
-    def simulate(self, call: Call, block: str = "pending") -> bytes:
+    def simulate(self, call: Call, block: str | int = "pending") -> bytes:
         """`eth_call` the call from this account; `TxReverted` with the decoded reason if it would revert."""
         try:
             return bytes(self.w3.eth.call(call.as_tx(self.address), block))  # type: ignore[arg-type]
@@ -226,7 +226,7 @@ class TxManager:
                     estimate = self.w3.eth.estimate_gas(call.as_tx(self.address), "pending")  # type: ignore[arg-type]
                 except ContractLogicError as err:
                     raise TxReverted(call.label, revert_reason(err)) from None
-                gas = int(estimate * GAS_MARGIN) + GAS_PAD
+                gas = int(estimate * GAS_MARGIN) + GAS_PAD + call.headroom
             tip, cap = self._price()
             nonce = self._take_nonce()
             raw, tx_hash = self._sign(call, nonce=nonce, gas=gas, tip=tip, cap=cap)
@@ -443,6 +443,20 @@ class TxManager:
                 return tx_hash, receipt
         return None
 
+    def _why_reverted(self, record: TxRecord, receipt: TxReceipt) -> str:
+        """Best-effort reason of a mined revert: out of gas, or the reason replayed on the parent block
+        (transactions earlier in the same block are not replayed, so the reason can differ)."""
+        if int(receipt["gasUsed"]) >= record.gas:
+            return f"out of gas (limit {record.gas})"
+        parent = int(receipt["blockNumber"]) - 1
+        try:
+            self.simulate(self._call_of(record), block=parent)
+        except TxReverted as err:
+            return err.reason
+        except Exception as err:  # noqa: BLE001 - a diagnosis only; the status is what matters
+            return f"reason unavailable ({type(err).__name__})"
+        return "reverted in its block (the call succeeds on the parent block: state changed in between)"
+
     def _settle(self, record: TxRecord, head: int, latest_nonce: int, *, now: float) -> None:
         found = self._find_receipt(record)
         if found is not None:
@@ -455,12 +469,17 @@ class TxManager:
             else:
                 status = TxStatus.MINED
             if status != record.status or record.mined_hash != tx_hash:
-                self.store.set_tx_status(record.key, status, mined_block=block, mined_hash=tx_hash)
-                log.info(
-                    "tx %s %s in block %d",
+                updates: dict[str, Any] = {"mined_block": block, "mined_hash": tx_hash}
+                if status == TxStatus.REVERTED:
+                    updates["error"] = self._why_reverted(record, receipt)
+                self.store.set_tx_status(record.key, status, **updates)
+                log.log(
+                    logging.WARNING if status == TxStatus.REVERTED else logging.INFO,
+                    "tx %s %s in block %d%s",
                     record.label,
                     status.value,
                     block,
+                    f": {updates['error']}" if "error" in updates else "",
                     extra={"tx_hash": HexBytes(tx_hash).to_0x_hex(), "job_id": record.job_id},
                 )
                 faults.tx_checkpoint(record.label, "mined")

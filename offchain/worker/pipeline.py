@@ -32,7 +32,7 @@ from pathlib import Path
 
 from hexbytes import HexBytes
 
-from offchain.chain.bindings import BPS, Event, Phase, Tessera, commitment
+from offchain.chain.bindings import BPS, Event, JobView, Phase, Tessera, commitment
 from offchain.chain.txmanager import FeeAboveCap, TxManager, TxReverted, TxStatus
 from offchain.errors import (
     CidMismatch,
@@ -413,9 +413,8 @@ class Pipeline:
             if self.contracts.worker_entry(job.job_id, self.me).revealed:
                 return self.ledger.transition(job.job_id, JobState.COMMITTED, JobState.REVEALED)
             log.warning("job %d: reveal refused (%s)", job.job_id, err.reason, extra={"job_id": job.job_id})
-            self._send_finalize(
-                job
-            )  # past the reveal deadline: settle, so the rest of the collateral unlocks
+            # past the reveal deadline: settle, so the rest of the collateral unlocks
+            self._send_finalize(job, view)
             return False
         self.metrics.txs.labels("reveal").inc()
         log.info(
@@ -437,18 +436,18 @@ class Pipeline:
         view = self.contracts.get_job(job.job_id)
         if view.phase.terminal:
             return self._done(job, view.phase)
-        if not self._send_finalize(job):
+        if not self._send_finalize(job, view):
             return False  # reveals pending: anyone (us included) finalizes later
         return self.ledger.transition(job.job_id, JobState.REVEALED, JobState.FINALIZING)
 
-    def _send_finalize(self, job: JobRecord) -> bool:
+    def _send_finalize(self, job: JobRecord, view: JobView) -> bool:
         """Send finalize if it would succeed now (and no attempt of ours is pending); True if one is out."""
         base = f"finalize:{job.job_id}"
         if self._attempt(base) is Attempt.PENDING:
             return True
         try:
             record = self.txm.send(
-                self.contracts.finalize(job.job_id), key=self._live_key(base), job_id=job.job_id
+                self.contracts.finalize(job.job_id, view.claims), key=self._live_key(base), job_id=job.job_id
             )
         except TxReverted:
             return False
