@@ -8,10 +8,14 @@ untouched: deciding what they mean is the caller's job.
 
 Sending a raw transaction twice is safe (the node answers "already known"), so every method is retried.
 Threads share one provider: `requests.Session` is used per thread, the sticky index under a lock.
+Each endpoint's chain id is asked once and then answered from memory (web3 asks for it before every
+`eth_call` and gas estimate; a third of a worker's requests were `eth_chainId`): per endpoint, so a
+fallback that serves another chain is still seen as such.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -73,6 +77,7 @@ class FailoverProvider(JSONBaseProvider):
         self._local = threading.local()
         self._lock = threading.Lock()
         self._preferred = 0
+        self._chain_ids: dict[str, Any] = {}  # url -> its eth_chainId result
 
     @property
     def current_url(self) -> str:
@@ -90,6 +95,10 @@ class FailoverProvider(JSONBaseProvider):
             for step in range(len(self.urls)):
                 index = (start + step) % len(self.urls)
                 url = self.urls[index]
+                if method == "eth_chainId" and url in self._chain_ids:
+                    with self._lock:
+                        self._preferred = index
+                    return {"jsonrpc": "2.0", "id": json.loads(body)["id"], "result": self._chain_ids[url]}
                 try:
                     response = self._post(url, body)
                 except _Retryable as err:
@@ -100,6 +109,8 @@ class FailoverProvider(JSONBaseProvider):
                     continue
                 with self._lock:
                     self._preferred = index
+                if method == "eth_chainId" and "result" in response:
+                    self._chain_ids[url] = response["result"]
                 return response
             if round_no + 1 < self.rounds:
                 delay = min(self.max_backoff_s, self.backoff_s * 2**round_no) * (0.5 + 0.5 * self._jitter())

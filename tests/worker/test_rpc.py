@@ -48,8 +48,8 @@ def test_a_dead_endpoint_fails_over_and_the_next_request_sticks_to_the_live_one(
     session = ScriptedSession({PRIMARY: [requests.ConnectionError("refused")], BACKUP: [OK]})
     sleeps: list[float] = []
     p = provider(session, sleeps)
-    assert p.make_request("eth_chainId", [])["result"] == "0x539"
-    assert p.make_request("eth_chainId", [])["result"] == "0x539"
+    assert p.make_request("eth_blockNumber", [])["result"] == "0x539"
+    assert p.make_request("eth_blockNumber", [])["result"] == "0x539"
     assert session.calls == [PRIMARY, BACKUP, BACKUP]
     assert p.current_url == BACKUP
     assert sleeps == []
@@ -93,3 +93,16 @@ def test_every_endpoint_down_raises_rpc_unreachable_naming_the_last_error():
     assert caught.value.code == "E_RPC_UNREACHABLE"
     assert len(session.calls) == 6
     assert sleeps == [1.0, 1.5]  # capped
+
+
+def test_the_chain_id_is_asked_once_per_endpoint_and_answered_with_the_request_id():
+    session = ScriptedSession({PRIMARY: [OK, requests.ConnectionError("gone")], BACKUP: [OK]})
+    p = provider(session, [])
+    first = p.make_request("eth_chainId", [])
+    second = p.make_request("eth_chainId", [])
+    assert first["result"] == second["result"] == "0x539"
+    assert second["id"] == first["id"] + 1  # the id of the request it answers, not a replayed one
+    assert session.calls == [PRIMARY]
+    p.make_request("eth_blockNumber", [])  # the primary is gone: fail over
+    assert p.make_request("eth_chainId", [])["result"] == "0x539"
+    assert session.calls == [PRIMARY, PRIMARY, BACKUP, BACKUP]  # the backup's own chain id is asked
