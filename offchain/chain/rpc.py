@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 RETRY_HTTP_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 RATE_LIMIT_CODES = frozenset({429, -32029})  # JSON-RPC codes some providers use for "slow down"
 MAX_RETRY_AFTER_S = 30.0
+UNUSED_MIDDLEWARE = ("gas_price_strategy", "ens_name_to_address", "validation", "gas_estimate")
 
 
 class _Retryable(Exception):
@@ -178,11 +179,19 @@ def connect(
     sleep: Callable[[float], None] = time.sleep,
     jitter: Callable[[], float] = random.random,
 ) -> Web3:
-    """A `Web3` over every configured endpoint (``rpc_url`` then ``rpc_fallback_urls``)."""
+    """A `Web3` over every configured endpoint (``rpc_url`` then ``rpc_fallback_urls``).
+
+    Only web3's result formatting is kept: Tessera signs transactions itself and names contracts by
+    address, so the default layers that fill gas and fees for `eth_sendTransaction`, resolve ENS names and
+    validate the chain id of every call (one `eth_chainId` request each) only cost time.
+    """
     provider = FailoverProvider(
         [settings.rpc_url, *settings.rpc_fallback_urls],
         timeout_s=settings.rpc_timeout_s,
         sleep=sleep,
         jitter=jitter,
     )
-    return Web3(provider)
+    w3 = Web3(provider)
+    for layer in UNUSED_MIDDLEWARE:
+        w3.middleware_onion.remove(layer)
+    return w3

@@ -23,6 +23,7 @@ Thread-safe: one lock serialises nonce use per manager (one manager per key).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -220,13 +221,14 @@ class TxManager:
             existing = self.store.tx(key)
             if existing is not None:
                 return existing
-            self.simulate(call)
-            if gas is None:
+            if gas is None:  # the estimate simulates the call too: a revert fails it with the reason
                 try:
                     estimate = self.w3.eth.estimate_gas(call.as_tx(self.address), "pending")  # type: ignore[arg-type]
                 except ContractLogicError as err:
                     raise TxReverted(call.label, revert_reason(err)) from None
                 gas = int(estimate * GAS_MARGIN) + GAS_PAD + call.headroom
+            else:
+                self.simulate(call)
             tip, cap = self._price()
             nonce = self._take_nonce()
             raw, tx_hash = self._sign(call, nonce=nonce, gas=gas, tip=tip, cap=cap)
@@ -269,8 +271,7 @@ class TxManager:
             record = self.store.tx(key)
             if record is None or record.status not in OPEN_TX:
                 return record
-            head = int(self.w3.eth.block_number)
-            self._settle(record, head, self._latest_nonce(), now=self._clock())
+            self._settle(record, self._head_lookup(), self._nonce_lookup(), now=self._clock())
             return self.store.tx(key)
 
     def wait(self, key: str, *, timeout_s: float = 60.0, poll_s: float = 0.2) -> TxRecord:
@@ -300,9 +301,7 @@ class TxManager:
             open_txs = self.store.txs(OPEN_TX)
             if not open_txs:
                 return
-            head = int(self.w3.eth.block_number)
-            latest_nonce = self._latest_nonce()
-            now = self._clock()
+            head, latest_nonce, now = self._head_lookup(), self._nonce_lookup(), self._clock()
             for record in open_txs:
                 self._settle(record, head, latest_nonce, now=now)
 
@@ -322,8 +321,13 @@ class TxManager:
             return self._take_nonce()
 
     # ------------------------------------------------------------------ internals
-    def _latest_nonce(self) -> int:
-        return int(self.w3.eth.get_transaction_count(self.address, "latest"))
+    def _head_lookup(self) -> Callable[[], int]:
+        """The head block number, asked at most once per settling pass and only if needed."""
+        return functools.cache(lambda: int(self.w3.eth.block_number))
+
+    def _nonce_lookup(self) -> Callable[[], int]:
+        """The account's mined nonce, asked at most once per settling pass and only if needed."""
+        return functools.cache(lambda: int(self.w3.eth.get_transaction_count(self.address, "latest")))
 
     def _take_nonce(self) -> int:
         chain = int(self.w3.eth.get_transaction_count(self.address, "pending"))
@@ -457,14 +461,16 @@ class TxManager:
             return f"reason unavailable ({type(err).__name__})"
         return "reverted in its block (the call succeeds on the parent block: state changed in between)"
 
-    def _settle(self, record: TxRecord, head: int, latest_nonce: int, *, now: float) -> None:
+    def _settle(
+        self, record: TxRecord, head: Callable[[], int], latest_nonce: Callable[[], int], *, now: float
+    ) -> None:
         found = self._find_receipt(record)
         if found is not None:
             tx_hash, receipt = found
             block = int(receipt["blockNumber"])
             if int(receipt["status"]) == 0:
                 status = TxStatus.REVERTED
-            elif head - block + 1 >= self.confirmations:
+            elif self.confirmations <= 1 or head() - block + 1 >= self.confirmations:
                 status = TxStatus.CONFIRMED
             else:
                 status = TxStatus.MINED
@@ -489,7 +495,7 @@ class TxManager:
             self.store.set_tx_status(record.key, TxStatus.SENT, mined_block=None, mined_hash=None)
             self._broadcast(self.store.tx(record.key), fresh=False)  # type: ignore[arg-type]
             return
-        if latest_nonce > record.nonce:
+        if latest_nonce() > record.nonce:
             self.store.set_tx_status(
                 record.key, TxStatus.DROPPED, error=f"nonce {record.nonce} was used by another transaction"
             )

@@ -7,8 +7,9 @@ import json
 import pytest
 import requests
 
-from offchain.chain.rpc import FailoverProvider
+from offchain.chain.rpc import FailoverProvider, connect
 from offchain.errors import RpcUnreachable
+from offchain.settings import Settings
 
 
 class Reply:
@@ -106,3 +107,16 @@ def test_the_chain_id_is_asked_once_per_endpoint_and_answered_with_the_request_i
     p.make_request("eth_blockNumber", [])  # the primary is gone: fail over
     assert p.make_request("eth_chainId", [])["result"] == "0x539"
     assert session.calls == [PRIMARY, PRIMARY, BACKUP, BACKUP]  # the backup's own chain id is asked
+
+
+@pytest.mark.anvil
+def test_a_contract_read_or_gas_estimate_is_one_request(chain, pinger, operator, monkeypatch):
+    w3 = connect(Settings(_env_file=None, rpc_url=chain.rpc_url))
+    methods: list[str] = []
+    send = w3.provider.make_request
+    monkeypatch.setattr(w3.provider, "make_request", lambda m, p: methods.append(m) or send(m, p))
+    tx = {"from": operator.address, "to": pinger.address, "data": pinger.encode_abi("ping", args=[1])}
+    w3.eth.call(tx)
+    w3.eth.estimate_gas(tx)
+    w3.eth.call(tx, "pending")
+    assert methods == ["eth_call", "eth_estimateGas", "eth_call"]
