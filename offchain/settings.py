@@ -66,6 +66,25 @@ class Settings(BaseSettings):
     min_fee_to_gas_ratio: float = Field(
         1.0, ge=0, description="Claim a job only if its fee share is worth this many times the gas it costs."
     )
+    tsr_per_eth: float = Field(
+        1.0,
+        gt=0,
+        description="What one ETH (the gas token) is worth in TSR to this worker: the fee check converts "
+        "a job's gas cost into TSR with it.",
+    )
+    claim_margin_s: float = Field(
+        30.0,
+        ge=0,
+        description="Claim a job only if its max runtime plus this many seconds (upload, commit "
+        "inclusion, a slow start) fit before its commit deadline.",
+    )
+    commit_reserve_s: float = Field(
+        10.0,
+        ge=0,
+        description="Once a job is claimed, compute it while more than this many seconds remain before "
+        "its commit deadline (time to upload and include the commit); giving up loses the collateral's "
+        "liveness share, so this is the bare minimum, not a comfort margin.",
+    )
 
     # --- IPFS ---------------------------------------------------------------------------------------
     ipfs: str = Field(

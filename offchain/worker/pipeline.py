@@ -77,11 +77,13 @@ class SpecDigestMismatch(TesseraError):
 class Policy:
     """The claim policy and its margins (built from Settings by the service)."""
 
-    min_fee_to_gas_ratio: float = 1.0  # fee share (TSR wei) per wei of gas cost
+    min_fee_to_gas_ratio: float = 1.0  # fee share per gas cost, both in TSR
+    tsr_per_eth: float = 1.0  # converts the gas cost (ETH wei) into TSR wei
     max_in_flight: int = 4
     max_input_bytes: int = 256 * 1024 * 1024
     ipfs_timeout_s: float = 60.0
-    margin_s: float = 30.0  # upload + commit inclusion after compute ends
+    claim_margin_s: float = 30.0  # to claim: max runtime + this must fit before the commit deadline
+    commit_reserve_s: float = 10.0  # once claimed: compute while more than this remains (upload + commit)
     max_fetch_retries: int = 5
 
 
@@ -257,12 +259,13 @@ class Pipeline:
                 skipped=True,
             )
         share = job.fee * (BPS - self.contracts.protocol_fee_bps()) // BPS // max(1, job.replicas)
-        gas_cost = JOB_GAS * self._gas_price()
+        gas_cost = int(JOB_GAS * self._gas_price() * self.policy.tsr_per_eth)  # in TSR wei
         if share < gas_cost * self.policy.min_fee_to_gas_ratio:
             return self._fail(
                 job,
                 "E_FEE_TOO_LOW",
-                f"fee share {share} does not cover gas {gas_cost} x {self.policy.min_fee_to_gas_ratio}",
+                f"fee share {share} TSR wei does not cover gas worth {gas_cost} TSR wei "
+                f"x {self.policy.min_fee_to_gas_ratio}",
                 skipped=True,
             )
         started = time.monotonic()
@@ -277,7 +280,8 @@ class Pipeline:
         except TesseraError as err:  # a spec the compute layer rejects
             return self._fail(job, err.code, str(err), skipped=True)
         self.metrics.stage_seconds.labels("fetch").observe(time.monotonic() - started)
-        needed = summary.max_runtime_s + self.policy.margin_s
+        needed = summary.max_runtime_s + self.policy.claim_margin_s
+        now = self._clock()  # the spec fetch may have been slow: decide on the time of the claim
         if now + needed > job.commit_deadline:
             return self._fail(
                 job,
@@ -310,7 +314,7 @@ class Pipeline:
     # ---- CLAIMED: fetch inputs and compute
     def _compute(self, job: JobRecord) -> bool:
         now = self._clock()
-        left = job.commit_deadline - now - self.policy.margin_s
+        left = job.commit_deadline - now - self.policy.commit_reserve_s
         if left <= 0:
             return self._fail(job, "E_DEADLINE_MISSED", "too late to compute and commit before the deadline")
         # Would a commit still be accepted? Check before spending compute time.

@@ -150,6 +150,9 @@ class Worker:
         compute = self._compute or default_compute(s)
         policy = Policy(
             min_fee_to_gas_ratio=s.min_fee_to_gas_ratio,
+            tsr_per_eth=s.tsr_per_eth,
+            claim_margin_s=s.claim_margin_s,
+            commit_reserve_s=s.commit_reserve_s,
             max_in_flight=s.max_in_flight,
             max_input_bytes=s.max_input_bytes,
             ipfs_timeout_s=s.ipfs_timeout_s,

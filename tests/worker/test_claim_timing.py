@@ -1,0 +1,112 @@
+"""When the worker decides against the clock: at the moment of the claim (after a slow spec fetch), and,
+once a job is claimed, as long as a commit can still land (giving up loses collateral for sure).
+
+The worker's clock is skewed forward at a chosen moment; the chain's own time does not move, so the
+contracts still accept what the worker sends: only the worker's decision is under test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from offchain.chain.bindings import Phase
+from offchain.ipfs import LocalBlockStore
+from offchain.worker.ledger import JobState
+from offchain.worker.service import Worker
+from tests.worker import test_worker_end_to_end as e2e
+from tests.worker.fakes import InProcessCompute
+from tests.worker.test_worker_end_to_end import MATMUL, post_job, publish_spec, worker_settings
+
+pytestmark = pytest.mark.anvil
+market = e2e.market  # the end-to-end tests' fixture: anvil, contracts, a staked operator
+
+
+class SkewedClock:
+    """Wall time plus an offset that tests move forward."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return time.time() + self.offset
+
+    def jump_to(self, when: float) -> None:
+        with self._lock:
+            self.offset = max(self.offset, when - time.time())
+
+
+class SlowSpecStore(LocalBlockStore):
+    """The local store, but reading ``cid`` takes (on the worker's clock) until ``until()``."""
+
+    def __init__(self, root, cid: str, clock: SkewedClock, until: Callable[[], float]) -> None:
+        super().__init__(root)
+        self._slow_cid, self._clock, self._until = cid, clock, until
+
+    def cat(self, cid, *, max_bytes: int, timeout_s: float) -> bytes:
+        data = super().cat(cid, max_bytes=max_bytes, timeout_s=timeout_s)
+        if str(cid) == self._slow_cid:
+            self._clock.jump_to(self._until())
+        return data
+
+
+def test_a_spec_fetch_that_eats_the_time_left_means_no_claim(market, operator, requester):
+    cid, raw = publish_spec(market, MATMUL)  # max_runtime_s 60; the claim margin is 30 s
+    job_id = post_job(market, requester, cid, hashlib.sha256(raw).digest())
+    commit_deadline = market.contracts.get_job(job_id).commit_deadline
+    nonce = market.w3.eth.get_transaction_count(operator.address)
+    clock = SkewedClock()
+    # when the decision starts there are 20 minutes; when the spec arrives, 60 s: less than 60 + 30
+    store = SlowSpecStore(market.ipfs_dir, cid, clock, until=lambda: commit_deadline - 60)
+    worker = Worker(worker_settings(market, operator), ipfs=store, compute=InProcessCompute(), clock=clock)
+    worker.start()
+    try:
+        decided = worker.wait_for(
+            lambda: (j := worker.ledger.get_job(job_id)) is not None and j.state == JobState.SKIPPED,
+            timeout_s=30,
+        )
+    finally:
+        worker.stop()
+    job = worker.ledger.get_job(job_id)
+    worker.close()
+    assert decided, job
+    assert job.error_code == "E_DEADLINE_TOO_CLOSE"
+    assert market.w3.eth.get_transaction_count(operator.address) == nonce  # no claim sent
+
+
+def test_a_claimed_job_is_still_computed_and_committed_with_little_time_left(market, operator, requester):
+    cid, raw = publish_spec(market, MATMUL)
+    job_id = post_job(market, requester, cid, hashlib.sha256(raw).digest())
+    commit_deadline = market.contracts.get_job(job_id).commit_deadline
+    clock = SkewedClock()
+    worker = Worker(worker_settings(market, operator), compute=InProcessCompute(), clock=clock)
+    worker.setup()
+    send = worker.txm.send
+
+    def send_then_lose_time(call, *, key, **kwargs):
+        record = send(call, key=key, **kwargs)
+        if key.startswith("claim:"):
+            # the claim is out; now the machine stalls until 20 s before the commit deadline:
+            # under the claim margin (30 s), over the commit reserve (10 s)
+            clock.jump_to(commit_deadline - 20)
+        return record
+
+    worker.txm.send = send_then_lose_time  # type: ignore[method-assign]
+    worker.start()
+    try:
+        done = worker.wait_for(
+            lambda: (j := worker.ledger.get_job(job_id)) is not None and j.state == JobState.DONE,
+            timeout_s=60,
+        )
+    finally:
+        worker.stop()
+    job = worker.ledger.get_job(job_id)
+    worker.close()
+    assert done, job
+    assert job.error_code is None and market.contracts.get_job(job_id).phase == Phase.COMPLETED
