@@ -199,8 +199,10 @@ class _Walk:
     def _fetch(self, cid: CID, limit: int) -> bytes:
         try:
             return self.reader._verified(cid, limit=limit, deadline=self.deadline)
-        except InputTooLarge:
-            raise self._too_large(f" (block {cid} would pass it)") from None
+        except InputTooLarge as err:
+            # Keep the source's own account (a gateway that streams without end says so): the cause of a
+            # refusal is recorded with the job, and "the local store" alone would hide which source it was.
+            raise self._too_large(f" (block {cid} would pass it: {err.message})") from None
 
     def _block(self, entry: _Pending) -> bytes:
         if entry.future is None:

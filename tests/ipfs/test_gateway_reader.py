@@ -130,3 +130,16 @@ def test_local_store_does_not_keep_wrong_blocks_from_a_gateway(
         store.cat(cid, max_bytes=MiB, timeout_s=10)
     assert not store.has(cid)
     store.close()
+
+
+def test_an_endless_stream_through_the_local_store_is_blamed_on_the_gateway(
+    fake_ipfs: LoopbackServer, tmp_path: Path
+) -> None:
+    """The worker's gateway mode: the refusal names the gateway and what it did, not only the store."""
+    cid = fake_ipfs.fake.publish(b"x")
+    fake_ipfs.fake.mode = "endless"
+    store = LocalBlockStore(tmp_path / "ipfs", fallback=GatewayReader(fake_ipfs.url, timeout_s=2))
+    with pytest.raises(InputTooLarge, match=f"{fake_ipfs.url}/ipfs/{cid} sent more than"):
+        store.cat(cid, max_bytes=MiB, timeout_s=10)
+    assert not store.has(cid)
+    store.close()
