@@ -52,6 +52,15 @@ class WorkerMetrics:
         self.emission = Counter(
             "tessera_emission_claimed_wei_total", "TSR minted to this worker.", registry=r
         )
+        self.slashed = Counter(
+            "tessera_slashed_wei_total",
+            "TSR slashed from this operator's stake, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.jailed_until = Gauge(
+            "tessera_jailed_until_timestamp_seconds", "Unix time this operator's last jail ends.", registry=r
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor as SchedulerPool
@@ -27,7 +27,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from offchain.chain.bindings import Tessera
+from offchain.chain.bindings import Event, Tessera
 from offchain.chain.keys import load_account
 from offchain.chain.logs import LogPoller, Reorg
 from offchain.chain.manifest import Manifest, load_manifest
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 15.0
 EMISSION_S = 60.0
+SLASH_REASONS = {1: "wrong_result", 2: "liveness"}  # Staking.REASON_WRONG_RESULT, REASON_LIVENESS
 
 
 def open_ipfs(settings: Settings) -> IpfsBackend:
@@ -141,7 +142,7 @@ class Worker:
         self.poller = LogPoller(
             self.w3,
             self.ledger,
-            addresses=[self.manifest.address("JobRegistry")],
+            addresses=[self.manifest.address("JobRegistry"), self.manifest.address("Staking")],
             start_block=start,
             confirmations=s.confirmations,
             max_range=s.log_range_blocks,
@@ -306,9 +307,35 @@ class Worker:
             event = self.contracts.decode_log(raw)
             if event is None:
                 continue
+            if event.contract == "Staking":
+                self._on_staking_event(event)
+                continue
             job_id = self.pipeline.on_event(event)
             if job_id is not None:
                 self.schedule(job_id)
+
+    def _on_staking_event(self, event: Event) -> None:
+        """Make a slash or a jail of this operator loud (log and metrics); other operators' are ignored."""
+        args = event.args
+        if str(args.get("operator", "")).lower() != self.account.address.lower():
+            return
+        if event.name == "OperatorSlashed":
+            reason = SLASH_REASONS.get(int(args["reason"]), f"reason {int(args['reason'])}")
+            self.metrics.slashed.labels(reason).inc(int(args["amount"]))
+            log.error(
+                "this operator was slashed %s TSR wei for %s on job %d",
+                int(args["amount"]),
+                reason.replace("_", " "),
+                int(args["job_id"]),
+                extra={"job_id": int(args["job_id"])},
+            )
+        elif event.name == "OperatorJailed":
+            until = int(args["until"])
+            self.metrics.jailed_until.set(until)
+            log.error(
+                "this operator is jailed until %s: no new claims until then (`tessera operator status`)",
+                datetime.fromtimestamp(until, UTC).isoformat(timespec="seconds"),
+            )
 
     def _on_reorg(self, reorg: Reorg) -> None:
         self.metrics.reorgs.inc()
