@@ -177,7 +177,8 @@ class Pipeline:
             try:
                 moved = step(self, job)
             except TRANSIENT as err:
-                self.ledger.update_job(job_id, retries=job.retries + 1)
+                # the cause stays on record while the job waits: a later give-up (E_DEADLINE_MISSED) names it
+                self.ledger.update_job(job_id, retries=job.retries + 1, error_message=str(err)[:2000])
                 log.warning("job %d: %s; will retry", job_id, err, extra={"job_id": job_id})
                 return job.state
             except TesseraError as err:
@@ -273,9 +274,10 @@ class Pipeline:
             summary = self._spec(job)
         except (CidMismatch, InputTooLarge, SpecDigestMismatch) as err:
             return self._fail(job, err.code, str(err), skipped=True)
-        except TRANSIENT:
+        except TRANSIENT as err:
             if job.retries + 1 >= self.policy.max_fetch_retries:
-                return self._fail(job, "E_SPEC_UNAVAILABLE", "the spec could not be fetched", skipped=True)
+                why = f"the spec could not be fetched in {job.retries + 1} tries; the last: {err}"
+                return self._fail(job, "E_SPEC_UNAVAILABLE", why, skipped=True)
             raise
         except TesseraError as err:  # a spec the compute layer rejects
             return self._fail(job, err.code, str(err), skipped=True)
@@ -316,7 +318,10 @@ class Pipeline:
         now = self._clock()
         left = job.commit_deadline - now - self.policy.commit_reserve_s
         if left <= 0:
-            return self._fail(job, "E_DEADLINE_MISSED", "too late to compute and commit before the deadline")
+            last = f"; the last error retried: {job.error_message}" if job.error_message else ""
+            return self._fail(
+                job, "E_DEADLINE_MISSED", f"too late to compute and commit before the deadline{last}"
+            )
         # Would a commit still be accepted? Check before spending compute time.
         self.txm.simulate(self.contracts.commit(job.job_id, b"\x01" * 32))
         summary = self._spec(job)
