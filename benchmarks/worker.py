@@ -181,8 +181,10 @@ class Market:
                 break
             time.sleep(0.002)
         self.receipt_lag.append(time.time() - posted_at)
-        if any(r is None or r["status"] != "0x1" for r in receipts):
-            raise RuntimeError("a post_job transaction failed or was not mined")
+        missing = sum(r is None for r in receipts)
+        reverted = sum(r is not None and r["status"] != "0x1" for r in receipts)
+        if missing or reverted:
+            raise RuntimeError(f"post_job: {reverted} of {count} reverted, {missing} not mined within 30 s")
         return list(range(first, first + count)), posted_at
 
 

@@ -465,6 +465,8 @@ class TxManager:
         self, record: TxRecord, head: Callable[[], int], latest_nonce: Callable[[], int], *, now: float
     ) -> None:
         found = self._find_receipt(record)
+        if found is None and record.status != TxStatus.MINED and latest_nonce() > record.nonce:
+            found = self._find_receipt(record)  # mined between the receipt lookup and the nonce lookup?
         if found is not None:
             tx_hash, receipt = found
             block = int(receipt["blockNumber"])

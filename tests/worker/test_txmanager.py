@@ -203,3 +203,23 @@ def test_a_nonce_taken_by_another_transaction_drops_the_row(w3, operator, pinger
     rpc(w3, "evm_mine")
     txm.refresh()
     assert ledger.tx("ping:1").status == TxStatus.DROPPED
+
+
+def test_a_transaction_mined_between_the_receipt_and_nonce_lookups_is_mined_not_dropped(
+    w3, operator, pinger, ledger, clock, monkeypatch
+):
+    """The receipt is asked first (missing), then the nonce (used, because the block came in between):
+    the nonce alone would say "taken by another transaction"; the receipt is asked again."""
+    rpc(w3, "evm_setAutomine", False)
+    txm = manager(w3, operator, ledger, clock)
+    sent = txm.send(ping(pinger, 1), key="ping:1")
+    real = w3.eth.get_transaction_count
+
+    def block_arrives_first(address, block="latest"):
+        if block == "latest":
+            rpc(w3, "evm_mine")
+        return real(address, block)
+
+    monkeypatch.setattr(w3.eth, "get_transaction_count", block_arrives_first)
+    settled = txm.status("ping:1")
+    assert settled.status == TxStatus.CONFIRMED and settled.mined_hash == sent.hash
