@@ -19,11 +19,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offchain.compute.errors import UnsafeWeights
+from offchain.compute.spec import nesting_depth
 
 if TYPE_CHECKING:
     import torch
 
 MAX_HEADER_BYTES = 16 << 20
+MAX_HEADER_DEPTH = 8
+"""A safetensors header nests 3 deep (``{name: {"shape": [...]}}``). Deeper is refused by a linear scan before
+``json.loads``, whose C parser recurses once per level, bounded only by the process's recursion limit, which
+libraries raise on import (py_ecc sets 100,000): a header 100,000 deep then overflows the thread's C stack
+and kills the worker itself, not just the job."""
 # torch dtype name -> (safetensors dtype code, element size in bytes)
 DTYPE_CODES: dict[str, tuple[str, int]] = {
     "float64": ("F64", 8),
@@ -56,7 +62,17 @@ def check_safetensors(data: bytes, *, source: str, total: int | None = None) -> 
         what = _foreign_format(data) or f"not safetensors (length prefix {size:,} of {total:,} bytes)"
         raise UnsafeWeights(f"{source} is {what}; it was not loaded")
     try:
-        header = json.loads(data[8 : 8 + size].decode("utf-8"))
+        text = data[8 : 8 + size].decode("utf-8")
+    except UnicodeDecodeError:
+        raise UnsafeWeights(f"{source} has a safetensors length prefix but its header is not UTF-8") from None
+    depth = nesting_depth(text)
+    if depth > MAX_HEADER_DEPTH:
+        raise UnsafeWeights(
+            f"{source}: the safetensors header nests {depth:,} levels deep (a real one nests 3); "
+            "it was not loaded"
+        )
+    try:
+        header = json.loads(text)
     except (ValueError, RecursionError):
         raise UnsafeWeights(f"{source} has a safetensors length prefix but its header is not JSON") from None
     if not isinstance(header, dict):
