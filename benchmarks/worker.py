@@ -57,7 +57,7 @@ from web3 import Web3  # noqa: E402
 
 from offchain.chain.bindings import Phase, Tessera  # noqa: E402
 from offchain.chain.manifest import load_manifest  # noqa: E402
-from offchain.chain.rpc import FailoverProvider  # noqa: E402
+from offchain.chain.rpc import FailoverProvider, web3_over  # noqa: E402
 from offchain.compute.demo_models import matmul_spec  # noqa: E402
 from offchain.compute.runner import JobResult, RunnerConfig, WorkloadRunner  # noqa: E402
 from offchain.compute.spec import canonical_spec_bytes  # noqa: E402
@@ -235,7 +235,7 @@ def start_worker(market: Market, name: str, max_in_flight: int) -> Running:
     )
     provider = CountingProvider([settings.rpc_url], timeout_s=settings.rpc_timeout_s)
     runner = RecordingRunner(RunnerConfig(device=settings.device, memory_cap_mb=settings.workload_memory_mb))
-    worker = Worker(settings, w3=Web3(provider), compute=OffchainCompute(settings, runner=runner))
+    worker = Worker(settings, w3=web3_over(provider), compute=OffchainCompute(settings, runner=runner))
     worker.setup()
     worker.start()
     return Running(worker, runner, provider, settings.data_dir)

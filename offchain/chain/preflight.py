@@ -1,8 +1,8 @@
 """Start-up checks: is this the right chain, are the contracts there, can the account pay and work?
 
 Each check raises a `TesseraError` whose message names the value found and whose hint names the next step:
-`WrongChainId`, `NoContractCode`, `UnfundedAccount`, `StakeTooLow`. `preflight` runs them all and returns a
-`PreflightReport` the worker logs and exports as metrics (and `tessera doctor` can print).
+`WrongChainId`, `NoContractCode`, `CommitmentMismatch`, `UnfundedAccount`, `StakeTooLow`. `preflight` runs
+them all and returns a `PreflightReport` the worker logs and exports as metrics (`tessera doctor` prints it).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from web3 import Web3
 
-from offchain.chain.bindings import Tessera
+from offchain.chain.bindings import Tessera, commitment
 from offchain.chain.manifest import Manifest
 from offchain.errors import TesseraError, UnfundedAccount
 
@@ -49,6 +49,26 @@ def check_chain(w3: Web3, manifest: Manifest, *, rpc_url: str = "the node") -> i
     manifest.check_chain_id(chain_id, rpc_url=rpc_url)
     manifest.check_code(w3.eth.get_code)
     return chain_id
+
+
+class CommitmentMismatch(TesseraError):
+    """This worker and the deployed JobRegistry hash commitments differently: every commit would be lost."""
+
+    code = "E_COMMITMENT_MISMATCH"
+    default_hint = "run the worker version that matches this deployment (see its manifest)"
+
+
+def check_commitment_scheme(contracts: Tessera, address: str) -> None:
+    """CommitmentMismatch unless the registry's `commitment_for` equals the worker's own hash on a sample
+    (checked once here instead of before every commit)."""
+    digest, salt = b"\x11" * 32, b"\x22" * 32
+    ours = commitment(contracts.chain_id, contracts.registry.address, 1, address, digest, salt)
+    theirs = contracts.commitment_for(1, address, digest, salt)
+    if ours != theirs:
+        raise CommitmentMismatch(
+            f"the JobRegistry at {contracts.registry.address} hashes a sample commitment to "
+            f"0x{theirs.hex()}, this worker to 0x{ours.hex()}"
+        )
 
 
 def check_balance(w3: Web3, address: str, *, min_balance_wei: int) -> int:
@@ -102,6 +122,7 @@ def preflight(
 ) -> PreflightReport:
     """Every start-up check in order (chain, code, balance, stake); the first failure raises."""
     chain_id = check_chain(w3, manifest, rpc_url=rpc_url)
+    check_commitment_scheme(contracts, address)
     balance = check_balance(w3, address, min_balance_wei=min_balance_wei)
     if require_stake:
         registered, bonded, free, minimum, eligible = check_stake(contracts, address)

@@ -179,18 +179,21 @@ def connect(
     sleep: Callable[[float], None] = time.sleep,
     jitter: Callable[[], float] = random.random,
 ) -> Web3:
-    """A `Web3` over every configured endpoint (``rpc_url`` then ``rpc_fallback_urls``).
-
-    Only web3's result formatting is kept: Tessera signs transactions itself and names contracts by
-    address, so the default layers that fill gas and fees for `eth_sendTransaction`, resolve ENS names and
-    validate the chain id of every call (one `eth_chainId` request each) only cost time.
-    """
+    """A `Web3` over every configured endpoint (``rpc_url`` then ``rpc_fallback_urls``)."""
     provider = FailoverProvider(
         [settings.rpc_url, *settings.rpc_fallback_urls],
         timeout_s=settings.rpc_timeout_s,
         sleep=sleep,
         jitter=jitter,
     )
+    return web3_over(provider)
+
+
+def web3_over(provider: FailoverProvider) -> Web3:
+    """A `Web3` over ``provider`` with only web3's result formatting kept: Tessera signs transactions
+    itself and names contracts by address, so the default layers that fill gas and fees for
+    `eth_sendTransaction`, resolve ENS names and validate the chain id of every call (one `eth_chainId`
+    request each) only cost time."""
     w3 = Web3(provider)
     for layer in UNUSED_MIDDLEWARE:
         w3.middleware_onion.remove(layer)

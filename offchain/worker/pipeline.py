@@ -375,8 +375,6 @@ class Pipeline:
         ours = commitment(
             self.contracts.chain_id, self.contracts.registry.address, job.job_id, self.me, digest, salt
         )
-        if ours != self.contracts.commitment_for(job.job_id, self.me, digest, salt):
-            return self._fail(job, "E_COMMITMENT_MISMATCH", "local and on-chain commitment hashes differ")
         if not self.ledger.transition(job.job_id, JobState.UPLOADED, JobState.COMMITTING):
             return False
         return self._send_commit(self.ledger.get_job(job.job_id), ours)  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from web3 import Web3
 
 from offchain.chain.bindings import Tessera
 from offchain.chain.manifest import load_manifest
-from offchain.chain.preflight import StakeTooLow, check_chain, preflight
+from offchain.chain.preflight import CommitmentMismatch, StakeTooLow, check_chain, preflight
 from offchain.devchain import running_chain
 from offchain.errors import NoContractCode, UnfundedAccount, WrongChainId
 from tests.worker.conftest import TSR, deploy_tessera, transact
@@ -81,3 +81,11 @@ def test_an_unregistered_or_understaked_operator_is_told_what_to_do(deployed, go
     # a worker may still start without stake (e.g. only to finalize): the report says where it stands
     report = preflight(w3, manifest, contracts, stranger.address, require_stake=False)
     assert report.bonded == 50 * TSR and not report.eligible
+
+
+def test_a_registry_that_hashes_commitments_differently_is_refused(deployed, operator, monkeypatch):
+    w3, _, manifest, contracts = deployed
+    monkeypatch.setattr(contracts, "commitment_for", lambda *args: b"\x00" * 32)
+    with pytest.raises(CommitmentMismatch, match="hashes a sample commitment to 0x0000") as caught:
+        preflight(w3, manifest, contracts, operator.address)
+    assert caught.value.code == "E_COMMITMENT_MISMATCH"
