@@ -34,9 +34,6 @@ class RangeLimitedNode:
     def _hash(self, n: int) -> bytes:
         return n.to_bytes(32, "big")
 
-    def get_block(self, n: int) -> dict:
-        return {"hash": self._hash(n), "number": n}
-
     def get_logs(self, params: dict) -> list[dict]:
         start, end = params["fromBlock"], params["toBlock"]
         self.queries.append((start, end))
@@ -60,8 +57,20 @@ class RangeLimitedNode:
         ]
 
 
+class StubProvider:
+    """The raw requests the poller makes past web3 (block hashes), answered by the stub node."""
+
+    def __init__(self, node: RangeLimitedNode) -> None:
+        self.node = node
+
+    def make_request(self, method: str, params: list) -> dict:
+        assert method == "eth_getBlockByNumber", method
+        n = int(params[0], 16)
+        return {"jsonrpc": "2.0", "id": 1, "result": {"hash": "0x" + self.node._hash(n).hex()}}
+
+
 def stub_w3(node: RangeLimitedNode) -> SimpleNamespace:
-    return SimpleNamespace(eth=node)
+    return SimpleNamespace(eth=node, provider=StubProvider(node))
 
 
 def test_refused_ranges_are_halved_and_every_log_arrives_once(ledger):

@@ -26,8 +26,9 @@ class ScriptedSession:
         self.scripts = scripts
         self.calls: list[str] = []
 
-    def post(self, url, data, headers, timeout):
+    def post(self, url, data, headers, timeout, proxies):
         self.calls.append(url)
+        self.proxies = proxies
         script = self.scripts[url]
         answer = script.pop(0) if len(script) > 1 else script[0]
         if isinstance(answer, Exception):
@@ -120,3 +121,16 @@ def test_a_contract_read_or_gas_estimate_is_one_request(chain, pinger, operator,
     w3.eth.estimate_gas(tx)
     w3.eth.call(tx, "pending")
     assert methods == ["eth_call", "eth_estimateGas", "eth_call"]
+
+
+def test_proxy_settings_are_read_once_per_endpoint_and_honoured(monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "backup")
+    session = ScriptedSession({PRIMARY: [OK], BACKUP: [OK]})
+    p = provider(session, [])
+    monkeypatch.delenv("HTTP_PROXY")  # read at construction: later changes do not matter
+    p.make_request("eth_blockNumber", [])
+    assert session.proxies["http"] == "http://proxy.example:3128" and session.trust_env is False
+    p._preferred = 1
+    p.make_request("eth_blockNumber", [])
+    assert session.proxies == {}  # NO_PROXY names the backup
