@@ -415,12 +415,12 @@ def test_a_job_reorged_away_after_the_claim_gets_no_commit_and_the_ledger_follow
     r.until("the cursor past the reorg", lambda: cursor(r.data_dir) > head)
     assert r.stop() == 0
     assert r.c.get_job(job_id).phase == Phase.UNKNOWN
-    assert "chain reorganised" in r.log
     keys = [k for (k,) in ledger_rows(r.data_dir, "SELECT key FROM txs WHERE job_id=?", (job_id,))]
     assert keys and all(k.startswith("claim:") for k in keys), keys  # no commit, reveal or finalize
     assert not r.events("ResultCommitted", job_id)
     kept = ledger_rows(r.data_dir, "SELECT number, hash FROM block_hashes")
     assert kept and all(bytes(w3.eth.get_block(n)["hash"]) == bytes(h) for n, h in kept), kept
+    assert "chain reorganised" in r.log
     r.assert_ledger_matches_chain()
 
 
@@ -465,8 +465,12 @@ def test_a_fee_spike_above_the_cap_makes_the_worker_abstain_then_commit_when_the
         rpc(w3, "anvil_setNextBlockBaseFeePerGas", hex(SPIKE))
         mine(w3)  # ...and the next block's base fee is 100x the cap
         assert pending_base_fee(w3) > CAP
-        r.until("three fee-cap warnings", lambda: r.log.count("E_FEE_ABOVE_CAP") >= 3)
-        assert tx_row(r.data_dir, f"commit:{job_id}") is None  # abstained: nothing signed
+        r.until(
+            "three fee-cap warnings (or a commit)",
+            lambda: r.log.count("E_FEE_ABOVE_CAP") >= 3 or tx_row(r.data_dir, f"commit:{job_id}") is not None,
+        )
+        signed = tx_row(r.data_dir, f"commit:{job_id}")
+        assert signed is None, f"a commit signed at {signed} while the base fee was above the cap"
         fall_below(r, CAP - int(TIP_GWEI * GWEI))
     r.until_done(job_id)
     assert r.stop() == 0
@@ -496,9 +500,8 @@ def test_a_pending_commit_caught_by_a_fee_spike_is_bumped_up_to_the_cap_never_ab
         assert first["max_fee"] < CAP
         rpc(w3, "anvil_setNextBlockBaseFeePerGas", hex(SPIKE))
         mine(w3)
-        r.until(
-            "the commit bumped to the cap", lambda: tx_row(r.data_dir, f"commit:{job_id}")["max_fee"] == CAP
-        )
+        r.until("the commit bumped", lambda: tx_row(r.data_dir, f"commit:{job_id}")["max_fee"] >= CAP)
+        assert_never_above_cap(r, CAP)  # the replacements so far (the first attempt is on chain: no)
         assert not r.c.worker_entry(job_id, r.address).committed
         fall_below(r, CAP // 2)
     r.until_done(job_id)
