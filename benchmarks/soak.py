@@ -107,7 +107,16 @@ def main(argv: list[str] | None = None) -> int:
 
         proxies = [RpcProxy(chain.rpc_url).start() for _ in operators]
         envs = [
-            worker_env(market, op, tmp / f"w{i}", rpc_url=proxies[i].url, OMP_NUM_THREADS="1")
+            worker_env(
+                market,
+                op,
+                tmp / f"w{i}",
+                rpc_url=proxies[i].url,
+                OMP_NUM_THREADS="1",
+                # margins for a chain with a block a second (the defaults assume ~12 s blocks)
+                TESSERA_CLAIM_MARGIN_S="15",
+                TESSERA_COMMIT_RESERVE_S="5",
+            )
             for i, op in enumerate(operators)
         ]
         procs = [start_worker(envs[i], tmp / f"run{i}") for i in range(len(operators))]
