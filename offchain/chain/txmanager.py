@@ -16,7 +16,10 @@ bytes, and replaces a transaction still pending after ``stuck_after_s`` with one
 ``fee_bump_percent`` more (tip and cap, under the cap). `resume()` at start-up re-broadcasts the same bytes
 of everything in flight. A node answering "already known" or "nonce too low" to a re-broadcast is treated
 as probable success and settled by receipt lookup; a nonce taken by a transaction that is not ours marks
-the row DROPPED, and the caller decides whether to send again under a new key.
+the row DROPPED, and the caller decides whether to send again under a new key. Reorgs: a MINED
+transaction whose receipt vanishes is re-broadcast; a CONFIRMED one (buried under ``confirmations``
+blocks, at once when that is 1) is no longer watched, but a later transaction stuck behind its nonce
+finds it gone and re-broadcasts it before bumping itself.
 
 Thread-safe: one lock serialises nonce use per manager (one manager per key).
 """
@@ -512,7 +515,36 @@ class TxManager:
             self._broadcast(record, fresh=False)
             return
         if record.sent_at is not None and now - record.sent_at >= self.fees.stuck_after_s:
+            if self._resend_vanished_below(record, latest_nonce()):
+                return  # it was waiting behind a gap, not underpriced
             self._bump(record)
+
+    def _resend_vanished_below(self, record: TxRecord, latest_nonce: int) -> bool:
+        """Re-broadcast our transactions recorded as mined at nonces between the chain's nonce and
+        ``record``'s that have no receipt any more: a reorg took them out after they left the watched
+        states (with ``confirmations`` 1 a mined transaction is CONFIRMED at once and never looked at
+        again), and ``record`` and everything after it would wait behind the gap forever. Asked only for
+        a stuck transaction. Returns whether one was re-sent."""
+        if latest_nonce >= record.nonce:
+            return False
+        resent = False
+        for earlier in self.store.txs((TxStatus.CONFIRMED, TxStatus.MINED, TxStatus.REVERTED)):
+            if earlier.sender != self.address or not latest_nonce <= earlier.nonce < record.nonce:
+                continue
+            if self._find_receipt(earlier) is not None:
+                continue  # the node counting nonces lags the one that gave the receipt
+            log.warning(
+                "receipt of %s vanished (reorg): its nonce %d is unused on chain and holds up %s; "
+                "re-broadcasting",
+                earlier.label,
+                earlier.nonce,
+                record.label,
+                extra={"tx_hash": HexBytes(earlier.hash).to_0x_hex(), "job_id": earlier.job_id},
+            )
+            self.store.set_tx_status(earlier.key, TxStatus.SENT, mined_block=None, mined_hash=None)
+            self._broadcast(self.store.tx(earlier.key), fresh=False)  # type: ignore[arg-type]
+            resent = True
+        return resent
 
     def _bump(self, record: TxRecord) -> None:
         factor = 1 + self.fees.bump_percent / 100

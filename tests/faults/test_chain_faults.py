@@ -361,22 +361,31 @@ def test_transactions_sent_with_the_worker_key_by_someone_else_are_stepped_over_
 
 
 # ---------------------------------------------------------------------------------------------- T17
-def test_a_commit_reorged_out_after_it_was_mined_is_sent_again_and_lands_once(run):
+@pytest.mark.parametrize(
+    ("confirmations", "stuck_after_s"),
+    [("2", "60"), ("1", "2")],
+    ids=["2-confirmations:receipt-vanished", "1-confirmation:nonce-gap"],
+)
+def test_a_commit_reorged_out_after_it_was_mined_is_sent_again_and_lands_once(
+    run, confirmations, stuck_after_s
+):
     """The worker's commit is mined, then a one-block reorg replaces its block with an empty one (anvil
-    does not put the transaction back in its pool). With TESSERA_CONFIRMATIONS=2 the commit is still
-    MINED, not CONFIRMED, so the worker notices its receipt vanished and re-sends the same signed bytes
-    (before any fee bump: TESSERA_STUCK_AFTER_S is 60 s); the job completes with one commit."""
-    r = run(TESSERA_CONFIRMATIONS="2", TESSERA_STUCK_AFTER_S="60")
+    does not put the transaction back in its pool), while the reveal waits in the pool behind it.
+    With TESSERA_CONFIRMATIONS=2 the commit is still MINED (watched): the worker sees its receipt vanish
+    and re-sends the same signed bytes at once (no fee bump: TESSERA_STUCK_AFTER_S is 60 s). With 1 it is
+    CONFIRMED (no longer watched): once the reveal is stuck the worker finds the commit's nonce unused and
+    re-sends the commit before bumping anything. Either way the job completes with one commit."""
+    r = run(TESSERA_CONFIRMATIONS=confirmations, TESSERA_STUCK_AFTER_S=stuck_after_s)
     w3 = r.w3
     with manual_mining(w3):
         r.start()
         job_id, _ = post_job_now(r.market)
-        mine(w3, 2)  # buried under two blocks: the worker acts on the job
+        mine(w3, int(confirmations))  # buried deep enough: the worker acts on the job
         r.until_tx(f"claim:{job_id}", "sent")
         mine(w3)
         commit = r.until_tx(f"commit:{job_id}", "sent")
         mine(w3)
-        mined = r.until_tx(f"commit:{job_id}", "mined")
+        mined = r.until_tx(f"commit:{job_id}", "mined" if confirmations == "2" else "confirmed")
         r.until_tx(f"reveal:{job_id}", "sent")  # the reveal is pending behind the commit
         rpc(w3, "anvil_reorg", 1, [])
         assert w3.eth.block_number == mined["mined_block"]  # same height, another block
