@@ -537,6 +537,9 @@ class LyingCompute:
     def parse(self, raw: bytes):
         return self.inner.parse(raw)
 
+    def check_inputs(self, summary, inputs) -> None:
+        self.inner.check_inputs(summary, inputs)
+
     def run(self, summary, inputs, job_dir: Path, *, timeout_s: float):
         import hashlib
 

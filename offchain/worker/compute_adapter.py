@@ -11,6 +11,7 @@ from pathlib import Path
 
 from offchain.compute.runner import RunnerConfig, WorkloadRunner
 from offchain.compute.spec import JobSpec, parse_spec
+from offchain.compute.tensorio import check_safetensors_file
 from offchain.settings import Settings
 from offchain.worker.compute_port import ComputeOutput, SpecSummary
 
@@ -31,6 +32,12 @@ class OffchainCompute:
             input_cids=dict(spec.inputs),
             max_runtime_s=float(spec.resources.max_runtime_s),
         )
+
+    def check_inputs(self, summary: SpecSummary, inputs: dict[str, Path]) -> None:
+        """The runner's own check, early: every input is plain safetensors with a sane header (the
+        runner checks its copy again before the child reads it)."""
+        for name, path in inputs.items():
+            check_safetensors_file(path, source=f"input {name!r} ({summary.input_cids[name]})")
 
     def run(
         self, summary: SpecSummary, inputs: dict[str, Path], job_dir: Path, *, timeout_s: float

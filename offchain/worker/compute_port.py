@@ -33,6 +33,10 @@ class ComputePort(Protocol):
         """Validate spec bytes; raise a `TesseraError` (stable code) when they are not a valid spec."""
         ...
 
+    def check_inputs(self, summary: SpecSummary, inputs: dict[str, Path]) -> None:
+        """Raise a `TesseraError` if a fetched input cannot be given to the workload (before the claim)."""
+        ...
+
     def run(
         self, summary: SpecSummary, inputs: dict[str, Path], job_dir: Path, *, timeout_s: float
     ) -> ComputeOutput:

@@ -34,6 +34,7 @@ from hexbytes import HexBytes
 
 from offchain.chain.bindings import BPS, Event, JobView, Phase, Tessera, commitment
 from offchain.chain.txmanager import FeeAboveCap, TxManager, TxReverted, TxStatus
+from offchain.compute.errors import SpecTooLarge
 from offchain.errors import (
     CidMismatch,
     InputTooLarge,
@@ -282,6 +283,15 @@ class Pipeline:
         except TesseraError as err:  # a spec the compute layer rejects
             return self._fail(job, err.code, str(err), skipped=True)
         self.metrics.stage_seconds.labels("fetch").observe(time.monotonic() - started)
+        try:  # inputs before the claim too: a bad input then costs the requester's job, not our collateral
+            self._inputs(job, summary)
+        except TRANSIENT as err:
+            if job.retries + 1 >= self.policy.max_fetch_retries:
+                why = f"an input could not be fetched in {job.retries + 1} tries; the last: {err}"
+                return self._fail(job, "E_INPUT_UNAVAILABLE", why, skipped=True)
+            raise
+        except TesseraError as err:  # too large, CID mismatch, unsafe or malformed weights
+            return self._fail(job, err.code, str(err), skipped=True)
         needed = summary.max_runtime_s + self.policy.claim_margin_s
         now = self._clock()  # the spec fetch may have been slow: decide on the time of the claim
         if now + needed > job.commit_deadline:
@@ -325,22 +335,10 @@ class Pipeline:
         # Would a commit still be accepted? Check before spending compute time.
         self.txm.simulate(self.contracts.commit(job.job_id, b"\x01" * 32))
         summary = self._spec(job)
-        job_dir = self._job_dir(job.job_id)
-        run_dir = job_dir / "run"
+        run_dir = self._job_dir(job.job_id) / "run"
         if run_dir.exists():
             shutil.rmtree(run_dir)  # a run interrupted by a restart starts over
-        inputs_dir = job_dir / "inputs"
-        inputs_dir.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
-        inputs: dict[str, Path] = {}
-        for name, cid in summary.input_cids.items():
-            dest = inputs_dir / cid
-            if not dest.exists():
-                self.ipfs.cat_to_file(
-                    cid, dest, max_bytes=self.policy.max_input_bytes, timeout_s=self.policy.ipfs_timeout_s
-                )
-            inputs[name] = dest
-        self.metrics.stage_seconds.labels("fetch").observe(time.monotonic() - started)
+        inputs = self._inputs(job, summary)  # fetched and checked before the claim; again after a restart
         faults.checkpoint("after_fetch")
         started = time.monotonic()
         out = self.compute.run(summary, inputs, run_dir, timeout_s=min(summary.max_runtime_s, left))
@@ -550,7 +548,12 @@ class Pipeline:
         if path.exists():
             raw = path.read_bytes()
         else:
-            raw = self.ipfs.cat(job.spec_cid, max_bytes=SPEC_MAX_BYTES, timeout_s=self.policy.ipfs_timeout_s)
+            try:
+                raw = self.ipfs.cat(
+                    job.spec_cid, max_bytes=SPEC_MAX_BYTES, timeout_s=self.policy.ipfs_timeout_s
+                )
+            except InputTooLarge as err:
+                raise SpecTooLarge(f"the spec at {job.spec_cid} is too large: {err}") from None
         if hashlib.sha256(raw).digest() != job.spec_digest:
             raise SpecDigestMismatch(
                 f"the spec at {job.spec_cid} hashes to {hashlib.sha256(raw).hexdigest()}, "
@@ -559,6 +562,24 @@ class Pipeline:
         if not path.exists():
             path.write_bytes(raw)
         return self.compute.parse(raw)
+
+    def _inputs(self, job: JobRecord, summary: SpecSummary) -> dict[str, Path]:
+        """The job's input files, fetched once each (bounded, verified against their CIDs, written
+        atomically) into the job folder, then checked by the compute layer (safetensors, never pickle)."""
+        inputs_dir = self._job_dir(job.job_id) / "inputs"
+        inputs_dir.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        inputs: dict[str, Path] = {}
+        for name, cid in summary.input_cids.items():
+            dest = inputs_dir / cid
+            if not dest.exists():
+                self.ipfs.cat_to_file(
+                    cid, dest, max_bytes=self.policy.max_input_bytes, timeout_s=self.policy.ipfs_timeout_s
+                )
+            inputs[name] = dest
+        self.compute.check_inputs(summary, inputs)
+        self.metrics.stage_seconds.labels("fetch").observe(time.monotonic() - started)
+        return inputs
 
     def _gas_price(self) -> int:
         block = self.contracts.w3.eth.get_block("pending")

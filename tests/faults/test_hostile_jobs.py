@@ -12,12 +12,12 @@ global, a zip bomb (4 GiB from 100 KB) with ``../`` and absolute member paths, a
 run past their time limit, or ignore SIGTERM and leave a grandchild behind (T26).
 
 What the design says happens (`offchain/worker/pipeline.py`): the spec is fetched, sha256-checked and
-parsed *before* the claim, so every spec-level fault ends SKIPPED with no transaction at all (a transient
-one after ``max_fetch_retries`` tries, as E_SPEC_UNAVAILABLE naming the last error). Inputs are fetched
-and the workload run *after* the claim, so those faults end FAILED after exactly one transaction (the
-claim) and no commit; a transient input fault is retried until only the commit reserve is left
-(E_DEADLINE_MISSED naming the last error). The claim's collateral then waits for the job to settle, where
-the protocol's liveness slash applies (docs/SPEC.md, Settlement): the price of a requester's bad input.
+parsed, and every input fetched, CID-verified and checked as safetensors, *before* the claim, so every
+spec or input fault ends SKIPPED with no transaction at all (a transient one after ``max_fetch_retries``
+tries, as E_SPEC_UNAVAILABLE or E_INPUT_UNAVAILABLE naming the last error): a requester's bad input
+costs the requester its job, never the worker its collateral. Only the workload runs *after* the claim,
+so its faults end FAILED after exactly one transaction (the claim) and no commit; the claim's collateral
+then waits for the job to settle, where the protocol's liveness slash applies (docs/SPEC.md, Settlement).
 
 The worker is `tests.faults.stubborn_worker`: ``python -m offchain.worker``'s own `main` with one
 test-only change, a workload child that ignores SIGTERM for one magic matmul seed (every other job runs
@@ -60,7 +60,6 @@ SPEC_BIG_BYTES = 100 * 1000 * 1000  # "100 MB JSON"
 DEEP = 10_000
 FETCH_TRIES = Policy().max_fetch_retries
 TERMINAL = ("skipped", "failed", "done")
-POLL_INTERVAL_S = 0.2  # worker_env's TESSERA_POLL_INTERVAL_S
 
 
 # ------------------------------------------------------------------------------------------ payloads
@@ -138,7 +137,7 @@ class Case:
     """One hostile job: the spec bytes as published, what the worker must record, and where it stops."""
 
     name: str
-    stage: str  # "spec": refused before the claim; "input"/"workload": after it
+    stage: str  # "spec"/"input": refused before the claim; "workload": after it
     code: str
     says: str  # the ledger's message must name the cause
     spec: bytes = b""
@@ -176,19 +175,17 @@ def build_row(store: LocalBlockStore, outside: Path, scratch: Path) -> Row:
         gateway = {cid: mode} if mode != "ok" else {}
         return Case(name, "input", code, says, canonical(document), gateway=gateway)
 
-    # T23 for an input the gateway does not have: retried (the claim is made) until only the commit
-    # reserve is left, then given up with the cause named. Shortest windows the registry allows; first in
-    # the row so a free slot takes it at once.
-    missing = weights_job(
-        "gateway-input-missing",
-        demo_models.mlp_weights(seed=3),
-        "E_DEADLINE_MISSED",
-        "HTTP 404",
-        "missing",
-        max_runtime_s=1,
+    # T23 for an input the gateway does not have: retried before any claim, then given up with the cause
+    cases.append(
+        weights_job(
+            "gateway-input-missing",
+            demo_models.mlp_weights(seed=3),
+            "E_INPUT_UNAVAILABLE",
+            "HTTP 404",
+            "missing",
+            max_runtime_s=1,
+        )
     )
-    missing.windows = (30, 30, 30)
-    cases.append(missing)
 
     # T24: hostile specs, refused before any transaction
     big = scratch / "big.json"
@@ -208,7 +205,7 @@ def build_row(store: LocalBlockStore, outside: Path, scratch: Path) -> Row:
         Case(
             "spec-100MB",
             "spec",
-            "E_INPUT_TOO_LARGE",
+            "E_SPEC_TOO_LARGE",
             f"over the limit of {SPEC_MAX_BYTES}",
             spec_cid=big_cid,
             digest=big_digest.digest(),
@@ -242,7 +239,7 @@ def build_row(store: LocalBlockStore, outside: Path, scratch: Path) -> Row:
             ("missing", "E_SPEC_UNAVAILABLE", "HTTP 404"),
             ("busy", "E_SPEC_UNAVAILABLE", "HTTP 504"),
             ("drip", "E_SPEC_UNAVAILABLE", "still sending"),
-            ("endless", "E_INPUT_TOO_LARGE", "sent more than"),
+            ("endless", "E_SPEC_TOO_LARGE", "sent more than"),
             ("wrong", "E_CID_MISMATCH", "hash to"),
             ("loop", "E_SPEC_UNAVAILABLE", "redirect"),
         ]
@@ -497,9 +494,10 @@ def test_a_row_of_hostile_jobs_is_refused_and_the_next_job_completes(shared_mark
     txs = ledger_rows(data_dir, "SELECT key, job_id, status FROM txs")
     for case in row.cases:
         state, error_code, message = rows[case.job_id]
-        expected_state = "skipped" if case.stage == "spec" else "failed"
+        before_claim = case.stage in ("spec", "input")
+        expected_state = "skipped" if before_claim else "failed"
         keys = sorted(key for key, job, _ in txs if job == case.job_id)
-        expected_keys = [] if case.stage == "spec" else [f"claim:{case.job_id}"]
+        expected_keys = [] if before_claim else [f"claim:{case.job_id}"]
         entry = c.worker_entry(case.job_id, operator.address)
         if (state, error_code) != (expected_state, case.code):
             problems.append(f"{case.name}: {state} {error_code}, expected {expected_state} {case.code}")
@@ -507,7 +505,7 @@ def test_a_row_of_hostile_jobs_is_refused_and_the_next_job_completes(shared_mark
             problems.append(f"{case.name}: the message does not say {case.says!r}: {message!r}")
         if keys != expected_keys:
             problems.append(f"{case.name}: transactions {keys}, expected {expected_keys}")
-        if entry.committed or entry.claimed != (case.stage != "spec"):
+        if entry.committed or entry.claimed != (not before_claim):
             problems.append(f"{case.name}: on chain claimed={entry.claimed} committed={entry.committed}")
 
     # ---- T23: every hostile answer was cut off, in bounded bytes and tries; nothing else was fetched
@@ -515,8 +513,6 @@ def test_a_row_of_hostile_jobs_is_refused_and_the_next_job_completes(shared_mark
         for cid, mode in case.gateway.items():
             answers = [s for s in served if s.cid == cid]
             tries = FETCH_TRIES * (6 if mode == "loop" else 1)  # a loop: the first request + 5 redirects
-            if case.stage != "spec":  # after the claim a transient failure is retried every poll, not 5 times
-                tries = int(sum(case.windows[:2]) / POLL_INTERVAL_S) + 10
             if not 1 <= len(answers) <= tries:
                 problems.append(f"{case.name}: {len(answers)} requests for {mode}, expected 1..{tries}")
             # the server counts what it wrote before noticing the hang-up (a starved client notices late)

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from offchain.compute.spec import parse_spec
-from offchain.compute.tensorio import canonical_bytes, load_tensors
+from offchain.compute.tensorio import canonical_bytes, check_safetensors_file, load_tensors
 from offchain.worker.compute_port import ComputeOutput, SpecSummary
 
 
@@ -28,6 +28,10 @@ class InProcessCompute:
             input_cids=dict(spec.inputs),
             max_runtime_s=float(spec.resources.max_runtime_s),
         )
+
+    def check_inputs(self, summary: SpecSummary, inputs: dict[str, Path]) -> None:
+        for name, path in inputs.items():
+            check_safetensors_file(path, source=name)
 
     def run(
         self, summary: SpecSummary, inputs: dict[str, Path], job_dir: Path, *, timeout_s: float
