@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,7 +40,6 @@ from tests.faults.conftest import (
     operator_txs,
     start_worker,
     stop_worker,
-    wait_until,
     worker_env,
 )
 from tests.faults.rpc_proxy import Fault, RpcProxy
@@ -166,21 +166,33 @@ class Run:
         assert self.proc is not None
         return stop_worker(self.proc)
 
-    def until(self, what: str, predicate: Callable[[], bool], timeout_s: float = WAIT_S) -> None:
-        if not wait_until(predicate, timeout_s, poll_s=0.1):
-            raise AssertionError(f"timed out waiting for {what}\n--- worker log:\n{self.log[-5000:]}")
+    def until(
+        self, what: str, predicate: Callable[[], bool], timeout_s: float = WAIT_S, *, mining: bool = False
+    ) -> None:
+        """Wait for ``predicate``; with ``mining``, mine a block every quarter second meanwhile (besides
+        the interval miner: the job's remaining transactions land without waiting a second each; anvil
+        keeps block timestamps on the wall clock)."""
+        deadline = time.monotonic() + timeout_s
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}\n--- worker log:\n{self.log[-5000:]}")
+            if mining:
+                mine(self.w3)
+            time.sleep(0.25 if mining else 0.1)
 
-    def until_tx(self, key: str, *statuses: str) -> dict:
+    def until_tx(self, key: str, *statuses: str, mining: bool = False) -> dict:
         self.until(
-            f"{key} in {statuses}", lambda: (tx_row(self.data_dir, key) or {}).get("status") in statuses
+            f"{key} in {statuses}",
+            lambda: (tx_row(self.data_dir, key) or {}).get("status") in statuses,
+            mining=mining,
         )
         return tx_row(self.data_dir, key)  # type: ignore[return-value]
 
     def until_done(self, job_id: int) -> None:
         """The job is done and no transaction is left in flight (the pipeline moves on as soon as the
         chain shows the effect; the transaction's own row is settled by the next refresh)."""
-        self.until(f"job {job_id} done", lambda: job_state(self.data_dir, job_id) == "done")
-        self.until("every transaction settled", lambda: not self.in_flight())
+        self.until(f"job {job_id} done", lambda: job_state(self.data_dir, job_id) == "done", mining=True)
+        self.until("every transaction settled", lambda: not self.in_flight(), mining=True)
 
     def in_flight(self) -> list[tuple]:
         return ledger_rows(self.data_dir, "SELECT key, status FROM txs WHERE status IN ('signed', 'sent')")
@@ -302,7 +314,7 @@ def test_a_dead_first_rpc_endpoint_fails_over_to_the_fallback_without_a_duplicat
         job_id, _ = post_job_now(r.market)
         r.start()
         if when == "dies-after-the-claim":
-            r.until_tx(f"claim:{job_id}", "mined", "confirmed")
+            r.until_tx(f"claim:{job_id}", "mined", "confirmed", mining=True)
             assert primary.raw_txs and not fallback.raw_txs  # everything went to the first endpoint so far
             primary.fault = Fault("drop")  # open connections are cut...
             primary.stop()  # ...and new ones refused
@@ -420,8 +432,8 @@ def test_a_job_reorged_away_after_the_claim_gets_no_commit_and_the_ledger_follow
         r.until("the cursor at the job's block", lambda: cursor(r.data_dir) >= posted_at)
         rpc(w3, "anvil_reorg", head - posted_at + 1, [])
         assert r.c.get_job(job_id).phase == Phase.UNKNOWN
-    r.until("the job given up", lambda: job_state(r.data_dir, job_id) in ("skipped", "failed"))
-    r.until("the cursor past the reorg", lambda: cursor(r.data_dir) > head)
+    r.until("the job given up", lambda: job_state(r.data_dir, job_id) in ("skipped", "failed"), mining=True)
+    r.until("the cursor past the reorg", lambda: cursor(r.data_dir) > head, mining=True)
     assert r.stop() == 0
     assert r.c.get_job(job_id).phase == Phase.UNKNOWN
     keys = [k for (k,) in ledger_rows(r.data_dir, "SELECT key FROM txs WHERE job_id=?", (job_id,))]
@@ -563,8 +575,12 @@ def test_a_job_id_taken_over_by_another_job_in_a_reorg_is_not_served_with_the_ol
         rpc(w3, "anvil_reorg", head - posted_at + 1, [[replacement.raw_transaction.to_0x_hex(), 0]])
         view = c.get_job(job_id)
         assert view.phase == Phase.OPEN, view  # the id is taken again, by the other job
-    r.until("the job settled", lambda: job_state(r.data_dir, job_id) in ("done", "failed", "skipped"), 120)
-    r.until("every transaction settled", lambda: not r.in_flight())
+    r.until(
+        "the job settled",
+        lambda: job_state(r.data_dir, job_id) in ("done", "failed", "skipped"),
+        mining=True,
+    )
+    r.until("every transaction settled", lambda: not r.in_flight(), mining=True)
     assert r.stop() == 0
     r.assert_ledger_matches_chain()
     if r.events("ResultCommitted", job_id):  # it served the job: it must have been the new spec
