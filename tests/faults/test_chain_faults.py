@@ -276,7 +276,7 @@ def run(shared_market, tmp_path) -> Iterator[Callable[..., Run]]:
 def test_a_commit_dropped_from_the_pool_is_replaced_with_a_fee_bump_and_the_job_completes(run):
     """anvil_dropTransaction takes the worker's commit out of the pool; after TESSERA_STUCK_AFTER_S the
     worker signs a replacement paying at least TESSERA_FEE_BUMP_PERCENT more (tip and cap)."""
-    r = run(TESSERA_STUCK_AFTER_S="2", TESSERA_FEE_BUMP_PERCENT="20")
+    r = run(TESSERA_STUCK_AFTER_S="3", TESSERA_FEE_BUMP_PERCENT="20")
     w3 = r.w3
     with manual_mining(w3):
         r.start()
