@@ -1,7 +1,8 @@
 """T17/T18/T20/T21: the real worker (`python -m offchain.worker`) against chain-side faults on anvil.
 
-* T17 reorgs: a job's JobPosted reorged away after the worker claimed it; the worker's own commit reorged
-  out after it was mined.
+* T17 reorgs: a job's JobPosted reorged away after the worker claimed it (and, xfail until the pipeline
+  handles it, replaced by another job under the same id); the worker's own commit reorged out after it
+  was mined, at 2 confirmations (still watched) and at 1 (the default: found through the nonce gap).
 * T20 stuck transactions: a commit dropped from the pool; transactions sent with the worker's own key
   by someone else while it runs (one taking the next nonce, one replacing its pending commit).
 * T21 gas spikes: the base fee jumps to 100x the worker's cap before a commit is signed, and while a
