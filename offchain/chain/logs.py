@@ -193,13 +193,7 @@ class LogPoller:
 
     # ------------------------------------------------------------------ internals
     def _block_hash(self, number: int) -> bytes | None:
-        """The hash of block ``number`` (None if the node has no such block). Asked raw: web3's block
-        formatting cost more CPU than the request, and this runs on every poll."""
-        reply = self.w3.provider.make_request(RPCEndpoint("eth_getBlockByNumber"), [hex(number), False])
-        if "error" in reply:
-            raise Web3RPCError(f"eth_getBlockByNumber({number}) failed: {reply['error']}", rpc_response=reply)
-        block = reply.get("result")
-        return None if not block else bytes(HexBytes(block["hash"]))
+        return block_hash(self.w3, number)
 
     def _check_reorg(self, head: int) -> Reorg | None:
         cursor = self.cursor
@@ -260,3 +254,13 @@ class LogPoller:
         self.range = max(1, span // 2)
         self._successes = 0
         log.info("eth_getLogs %d..%d refused (%s); range now %d blocks", start, end, err, self.range)
+
+
+def block_hash(w3: Web3, number: int) -> bytes | None:
+    """The hash of block ``number`` on the node's canonical chain (None if it has no such block). Asked
+    raw: web3's block formatting cost more CPU than the request, and the poller asks on every poll."""
+    reply = w3.provider.make_request(RPCEndpoint("eth_getBlockByNumber"), [hex(number), False])
+    if "error" in reply:
+        raise Web3RPCError(f"eth_getBlockByNumber({number}) failed: {reply['error']}", rpc_response=reply)
+    block = reply.get("result")
+    return None if not block else bytes(HexBytes(block["hash"]))

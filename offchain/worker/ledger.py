@@ -121,6 +121,15 @@ class JobState(StrEnum):
 
 
 TERMINAL = frozenset({JobState.SKIPPED, JobState.DONE, JobState.FAILED})
+# Where a job whose post a reorg replaced goes: back before its result (nothing of ours is committed).
+_REPOSTED_TO = {
+    JobState.SEEN: JobState.SEEN,
+    JobState.SKIPPED: JobState.SEEN,  # a new job under the id: decide again
+    JobState.CLAIMING: JobState.CLAIMING,
+    JobState.CLAIMED: JobState.CLAIMED,
+    JobState.COMPUTED: JobState.CLAIMED,
+    JobState.UPLOADED: JobState.CLAIMED,
+}
 ACTIVE = frozenset(set(JobState) - TERMINAL - {JobState.SEEN})  # holding our collateral (or about to)
 
 
@@ -309,6 +318,44 @@ class Ledger:
                 db.execute("INSERT INTO job_history VALUES (?, NULL, ?, ?)", (job.job_id, JobState.SEEN, now))
             return cur.rowcount == 1
 
+    def repost(self, job: PostedJob) -> str:
+        """Reconcile a JobPosted for an id the ledger already holds (a reorg moved or replaced the post).
+
+        Returns "same" (the event was already recorded), "moved" (same spec, another block or deadlines:
+        the posted fields are updated), "replaced" (another spec under this id, nothing of ours committed:
+        the posted fields are replaced, any result dropped, a computed job goes back to CLAIMED and a
+        skipped one to SEEN) or "kept" (another spec, but our commitment is out or the job is over:
+        unchanged).
+        """
+        now = self._clock()
+        posted = {f.name: _to_db(f.name, getattr(job, f.name)) for f in fields(PostedJob)}
+        with self._write() as db:
+            query = "SELECT state, spec_cid, spec_digest, posted_block_hash FROM jobs WHERE job_id=?"
+            row = db.execute(query, (job.job_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"job {job.job_id} is not in the ledger")
+            state, spec_cid, spec_digest, block_hash = JobState(row[0]), row[1], bytes(row[2]), bytes(row[3])
+            if block_hash == job.posted_block_hash:
+                return "same"
+            sets = dict(posted)
+            if (spec_cid, spec_digest) == (job.spec_cid, job.spec_digest):
+                outcome = "moved"
+            elif state in _REPOSTED_TO:
+                outcome = "replaced"
+                sets.update(salt=None, result_digest=None, result_cid=None, result_path=None)
+                sets.update(error_code=None, error_message=None, retries=0)
+                if _REPOSTED_TO[state] != state:
+                    sets["state"] = _REPOSTED_TO[state].value
+            else:
+                return "kept"
+            assignments = ", ".join(f"{k}=?" for k in sets)
+            update = f"UPDATE jobs SET {assignments}, updated_at=? WHERE job_id=?"
+            db.execute(update, [*sets.values(), now, job.job_id])
+            if "state" in sets:
+                history = (job.job_id, state, sets["state"], now)
+                db.execute("INSERT INTO job_history VALUES (?, ?, ?, ?)", history)
+            return outcome
+
     def forget_unstarted(self, job_id: int) -> bool:
         """Drop a job still in SEEN (its JobPosted was reorged away); False if it had progressed."""
         with self._write() as db:
@@ -346,6 +393,7 @@ class Ledger:
         same write. Returns False, changing nothing, when the job is not in an expected state (another
         thread or process moved it first)."""
         expected = [from_state] if isinstance(from_state, str) else list(from_state)
+        spec_digest = updates.pop("for_spec", None)
         bad = set(updates) - _JOB_UPDATABLE
         if bad:
             raise ValueError(f"cannot set {sorted(bad)} in a transition")
@@ -353,11 +401,12 @@ class Ledger:
         sets = ["state=?", "updated_at=?"] + [f"{k}=?" for k in updates]
         args: list[Any] = [JobState(to_state).value, now] + [_to_db(k, v) for k, v in updates.items()]
         marks = ", ".join("?" for _ in expected)
+        guard, guard_args = ("", []) if spec_digest is None else (" AND spec_digest=?", [spec_digest])
         with self._write() as db:
             row = db.execute("SELECT state FROM jobs WHERE job_id=?", (job_id,)).fetchone()
             cur = db.execute(
-                f"UPDATE jobs SET {', '.join(sets)} WHERE job_id=? AND state IN ({marks})",
-                [*args, job_id, *[JobState(s).value for s in expected]],
+                f"UPDATE jobs SET {', '.join(sets)} WHERE job_id=? AND state IN ({marks}){guard}",
+                [*args, job_id, *[JobState(s).value for s in expected], *guard_args],
             )
             if cur.rowcount != 1:
                 return False

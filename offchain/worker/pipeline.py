@@ -33,6 +33,7 @@ from pathlib import Path
 from hexbytes import HexBytes
 
 from offchain.chain.bindings import BPS, Event, JobView, Phase, Tessera, commitment
+from offchain.chain.logs import block_hash
 from offchain.chain.txmanager import FeeAboveCap, TxManager, TxReverted, TxStatus
 from offchain.compute.errors import SpecTooLarge
 from offchain.errors import (
@@ -125,24 +126,25 @@ class Pipeline:
         """Record what an event says; return the id of a job that should be advanced now, if any."""
         args = event.args
         if event.name == "JobPosted":
-            self.ledger.record_posted(
-                PostedJob(
-                    job_id=int(args["job_id"]),
-                    spec_cid=str(args["spec_cid"]),
-                    spec_digest=bytes(args["spec_digest"]),
-                    fee=int(args["fee"]),
-                    replicas=int(args["replicas"]),
-                    quorum=int(args["quorum"]),
-                    collateral=int(args["collateral"]),
-                    claim_deadline=int(args["claim_deadline"]),
-                    commit_deadline=int(args["commit_deadline"]),
-                    reveal_deadline=int(args["reveal_deadline"]),
-                    posted_block=event.block_number,
-                    posted_block_hash=event.block_hash,
-                )
+            posted = PostedJob(
+                job_id=int(args["job_id"]),
+                spec_cid=str(args["spec_cid"]),
+                spec_digest=bytes(args["spec_digest"]),
+                fee=int(args["fee"]),
+                replicas=int(args["replicas"]),
+                quorum=int(args["quorum"]),
+                collateral=int(args["collateral"]),
+                claim_deadline=int(args["claim_deadline"]),
+                commit_deadline=int(args["commit_deadline"]),
+                reveal_deadline=int(args["reveal_deadline"]),
+                posted_block=event.block_number,
+                posted_block_hash=event.block_hash,
             )
-            log.info("job posted", extra={"job_id": int(args["job_id"]), "cid": str(args["spec_cid"])})
-            return int(args["job_id"])
+            if self.ledger.record_posted(posted):
+                log.info("job posted", extra={"job_id": posted.job_id, "cid": posted.spec_cid})
+            else:
+                self._reposted(posted)
+            return posted.job_id
         if event.contract != "JobRegistry" or "job_id" not in args:
             return None
         job_id = int(args["job_id"])
@@ -154,6 +156,28 @@ class Pipeline:
             self.ledger.update_job(job_id, paid=int(args["amount"]), epoch=epoch)
             log.info("paid %d wei of TSR", int(args["amount"]), extra={"job_id": job_id})
         return None if job.state in TERMINAL else job_id
+
+    def _reposted(self, posted: PostedJob) -> None:
+        """A JobPosted for a known id: a reorg moved the post, or put another job under the id."""
+        outcome = self.ledger.repost(posted)
+        extra = {"job_id": posted.job_id, "cid": posted.spec_cid}
+        if outcome == "replaced":
+            # the cached spec is the old one; inputs are stored by CID and a running compute's result is
+            # refused by the ledger (it was computed for another spec_digest)
+            (self._job_dir(posted.job_id) / "spec.json").unlink(missing_ok=True)
+            log.warning(
+                "job %d: a reorg put another job under this id: starting over", posted.job_id, extra=extra
+            )
+        elif outcome == "kept" and (job := self.ledger.get_job(posted.job_id)) is not None:
+            if job.spec_digest != posted.spec_digest:
+                log.error(
+                    "job %d: a reorg put another job under this id after our commitment (%s); it stands",
+                    posted.job_id,
+                    job.state,
+                    extra=extra,
+                )
+        elif outcome == "moved":
+            log.info("job %d: its post moved to block %d", posted.job_id, posted.posted_block, extra=extra)
 
     def on_reorg(self, ancestor: int) -> list[int]:
         """Forget jobs not yet acted on whose JobPosted may be gone; return the ids to re-check."""
@@ -353,6 +377,7 @@ class Pipeline:
             job.job_id,
             JobState.CLAIMED,
             JobState.COMPUTED,
+            for_spec=job.spec_digest,  # refused if a reorg put another spec under the id meanwhile
             result_digest=out.digest,
             result_path=str(out.path),
         )
@@ -368,6 +393,8 @@ class Pipeline:
 
     # ---- UPLOADED: commit
     def _commit(self, job: JobRecord) -> bool:
+        if block_hash(self.contracts.w3, job.posted_block) != job.posted_block_hash:
+            return False  # a reorg took the job's post: hold until its JobPosted is seen again
         salt = self.ledger.ensure_salt(job.job_id, self._make_salt)  # stored before the commitment exists
         digest = job.result_digest or b""
         ours = commitment(

@@ -126,6 +126,14 @@ def ledger_rows(data_dir: Path, sql: str, args: tuple = ()) -> list[tuple]:
         db.close()
 
 
+def job_settled(data_dir: Path, job_id: int) -> bool:
+    """The worker's ledger says the job is done and no transaction of its own is still unsettled
+    (the job turns done from the chain's state; its finalize row may settle one refresh later)."""
+    done = ledger_rows(data_dir, "SELECT state FROM jobs WHERE job_id=?", (job_id,)) == [("done",)]
+    open_rows = ledger_rows(data_dir, "SELECT key FROM txs WHERE status IN ('signed', 'sent')")
+    return done and not open_rows
+
+
 def operator_txs(w3: Web3, address: str, first_block: int, last_block: int) -> list[bytes]:
     """Hashes of the transactions ``address`` sent in blocks first..last (inclusive)."""
     out = []

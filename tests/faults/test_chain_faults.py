@@ -538,11 +538,6 @@ def test_a_pending_commit_caught_by_a_fee_spike_is_bumped_up_to_the_cap_never_ab
     r.assert_ledger_matches_chain()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline.on_event ignores a JobPosted for a job id the ledger already holds and on_reorg only "
-    "forgets jobs still SEEN: a claimed job whose post was replaced keeps the old spec (fix in pipeline.py)",
-)
 def test_a_job_id_taken_over_by_another_job_in_a_reorg_is_not_served_with_the_old_spec(run):
     """As above, but the blocks that replace the job's block hold another post from the same requester:
     the job id now names a job with another spec. The worker's claim (signed for the id) lands on the new

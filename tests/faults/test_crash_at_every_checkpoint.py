@@ -16,6 +16,7 @@ from offchain.chain.bindings import Phase
 from offchain.worker.faults import CHECKPOINTS, ENV
 from tests.faults.conftest import (
     assert_no_extra_transactions,
+    job_settled,
     ledger_rows,
     new_job,
     start_worker,
@@ -56,10 +57,7 @@ def test_a_worker_killed_at_a_checkpoint_finishes_the_job_exactly_once(shared_ma
 
     worker = start_worker(env, tmp_path)
     try:
-        done = wait_until(
-            lambda: ledger_rows(data_dir, "SELECT state FROM jobs WHERE job_id=?", (job_id,)) == [("done",)],
-            timeout_s=90,
-        )
+        done = wait_until(lambda: job_settled(data_dir, job_id), timeout_s=90)
     finally:
         code = stop_worker(worker)
     log = (tmp_path / "worker.log").read_text(errors="replace")

@@ -15,7 +15,7 @@ from offchain.devchain import running_chain
 from offchain.worker.ledger import Ledger
 from tests.faults.conftest import (
     assert_no_extra_transactions,
-    ledger_rows,
+    job_settled,
     new_job,
     start_worker,
     stop_worker,
@@ -49,12 +49,7 @@ def test_the_worker_finishes_a_job_through_a_faulty_rpc_without_a_duplicate(shar
         proxy.fault = FAULTS[name]
         worker = start_worker(worker_env(market, operator, data_dir, rpc_url=proxy.url), tmp_path)
         try:
-            done = wait_until(
-                lambda: (
-                    ledger_rows(data_dir, "SELECT state FROM jobs WHERE job_id=?", (job_id,)) == [("done",)]
-                ),
-                timeout_s=120,
-            )
+            done = wait_until(lambda: job_settled(data_dir, job_id), timeout_s=120)
         finally:
             code = stop_worker(worker)
         injected = sum(proxy.faults.values())

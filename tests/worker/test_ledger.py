@@ -171,3 +171,51 @@ def test_only_the_newest_block_hashes_are_kept(ledger):
     for n in range(1, 21):
         ledger.advance_cursor("t", n, {n: bytes([n]) * 32}, [], keep=5)
     assert sorted(ledger.block_hashes("t")) == [16, 17, 18, 19, 20]
+
+
+def test_a_repost_in_another_block_with_the_same_spec_only_moves_the_job(ledger):
+    ledger.record_posted(posted())
+    assert ledger.repost(posted()) == "same"
+    assert (
+        ledger.repost(posted(posted_block=12, posted_block_hash=b"\x0c" * 32, commit_deadline=9_999))
+        == "moved"
+    )
+    job = ledger.get_job(1)
+    assert (job.posted_block, job.commit_deadline, job.state) == (12, 9_999, JobState.SEEN)
+
+
+def test_another_spec_under_a_computed_job_id_drops_the_result_and_recomputes(ledger):
+    ledger.record_posted(posted())
+    for state in (JobState.CLAIMING, JobState.CLAIMED):
+        ledger.transition(1, ledger.get_job(1).state, state)
+    ledger.ensure_salt(1, lambda: b"\x05" * 32)
+    ledger.transition(1, JobState.CLAIMED, JobState.COMPUTED, result_digest=b"\x01" * 32, result_path="/r")
+    other = posted(spec_cid="QmOther", spec_digest=b"\x09" * 32, posted_block_hash=b"\x0d" * 32)
+    assert ledger.repost(other) == "replaced"
+    job = ledger.get_job(1)
+    assert (job.state, job.spec_digest, job.result_digest, job.salt) == (
+        JobState.CLAIMED,
+        b"\x09" * 32,
+        None,
+        None,
+    )
+    # a compute that started on the old spec cannot attach its result any more
+    old = ledger.transition(
+        1, JobState.CLAIMED, JobState.COMPUTED, for_spec=posted().spec_digest, result_path="/o"
+    )
+    assert not old and ledger.get_job(1).state == JobState.CLAIMED
+
+
+def test_another_spec_after_our_commitment_changes_nothing(ledger):
+    ledger.record_posted(posted())
+    for state in (
+        JobState.CLAIMING,
+        JobState.CLAIMED,
+        JobState.COMPUTED,
+        JobState.UPLOADED,
+        JobState.COMMITTING,
+    ):
+        ledger.transition(1, ledger.get_job(1).state, state)
+    other = posted(spec_cid="QmOther", spec_digest=b"\x09" * 32, posted_block_hash=b"\x0d" * 32)
+    assert ledger.repost(other) == "kept"
+    assert ledger.get_job(1).spec_digest == posted().spec_digest
