@@ -6,11 +6,12 @@ the environment anywhere else. `.env.example` documents every field (a test keep
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -20,8 +21,10 @@ class Settings(BaseSettings):
 
     # --- chain --------------------------------------------------------------------------------------
     rpc_url: str = Field("http://127.0.0.1:8545", description="JSON-RPC endpoint of the chain.")
-    rpc_fallback_urls: list[str] = Field(
-        default_factory=list, description="Extra JSON-RPC endpoints tried in order when rpc_url fails."
+    rpc_fallback_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Extra JSON-RPC endpoints tried in order when rpc_url fails, comma-separated "
+        '(a JSON list also works: ["https://a", "https://b"]).',
     )
     rpc_timeout_s: float = Field(10.0, gt=0, description="Timeout of one JSON-RPC request, seconds.")
     deployments_dir: Path = Field(
@@ -116,6 +119,17 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
     log_json: bool = Field(False, description="Write logs as JSON lines instead of text.")
+
+    @field_validator("rpc_fallback_urls", mode="before")
+    @classmethod
+    def _url_list(cls, value: object) -> object:
+        """``a,b`` or a JSON list, from the environment; a list as is."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [url.strip() for url in text.split(",") if url.strip()]
+        return value
 
     @model_validator(mode="after")
     def _one_key_source(self) -> Settings:
