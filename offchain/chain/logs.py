@@ -135,6 +135,7 @@ class LogPoller:
         self.grow_after = grow_after
         self.name = name
         self._successes = 0
+        self._idle_head: int | None = None  # the head of the last poll that found nothing new
 
     @property
     def cursor(self) -> int:
@@ -152,6 +153,10 @@ class LogPoller:
         """Deliver every confirmed, not yet delivered log up to the safe head (or ``max_blocks`` past the
         cursor) to ``handle``, in chain order, one range at a time."""
         head = int(self.w3.eth.block_number)
+        if head == self._idle_head:
+            # no new block since a poll that found nothing: skip the reorg check (a reorg that keeps the
+            # height is seen with the next block; what the worker commits to is checked on its own)
+            return PollResult(head=head, scanned_to=self.cursor, delivered=0, reorg=None)
         reorg = self._check_reorg(head)
         if reorg is not None:
             log.warning(
@@ -189,6 +194,8 @@ class LogPoller:
             )
             delivered += len(fresh)
             start = end + 1
+        caught_up = reorg is None and delivered == 0 and self.cursor >= head - self.confirmations
+        self._idle_head = head if caught_up else None
         return PollResult(head=head, scanned_to=self.cursor, delivered=delivered, reorg=reorg)
 
     # ------------------------------------------------------------------ internals

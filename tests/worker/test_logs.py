@@ -193,3 +193,19 @@ def test_logs_wait_for_confirmations(w3, governance, pinger, ledger):
     rpc(w3, "evm_mine")
     poller.poll(lambda logs: got.extend(ping_numbers(logs)))
     assert got == [1]
+
+
+def test_a_poll_with_no_new_block_after_an_empty_one_asks_only_the_head(ledger):
+    node = RangeLimitedNode(100, limit=1_000, every=1_000)  # no logs at all
+    w3 = stub_w3(node)
+    asked: list[int] = []
+    ask = w3.provider.make_request
+    w3.provider.make_request = lambda method, params: asked.append(int(params[0], 16)) or ask(method, params)
+    poller = LogPoller(w3, ledger, addresses=[node.ADDRESS], start_block=1, confirmations=0, max_range=1_000)
+    poller.poll(lambda logs: None)
+    before = (len(node.queries), len(asked))
+    poller.poll(lambda logs: None)  # same head: nothing to do
+    assert (len(node.queries), len(asked)) == before
+    node.block_number = 101  # a new block: checked and scanned again
+    poller.poll(lambda logs: None)
+    assert node.queries[-1] == (101, 101) and len(asked) > before[1]
