@@ -229,6 +229,15 @@ class LogPoller:
 
     def _fetch(self, start: int, end: int) -> tuple[list[LogReceipt], bytes] | None:
         before = self._block_hash(end)
+        if before is None:
+            return None
+        if start == end:  # one block (the steady state): ask by its hash, so the logs are that block's
+            try:
+                logs = self.w3.eth.get_logs({"blockHash": HexBytes(before), "address": self.addresses})
+            except (Web3RPCError, ValueError) as err:  # gone meanwhile, or a node without EIP-234
+                log.debug("eth_getLogs by block hash failed (%s); asking by number", err)
+            else:
+                return self._keep(logs, end, before)
         try:
             logs = self.w3.eth.get_logs({"fromBlock": start, "toBlock": end, "address": self.addresses})
         except (Web3RPCError, ValueError) as err:
@@ -237,9 +246,16 @@ class LogPoller:
             self._shrink(start, end, err)
             return None
         after = self._block_hash(end)
-        if before is None or before != after:
+        if before != after:
             log.info("block %d changed during eth_getLogs; fetching %d..%d again", end, start, end)
             return None
+        return self._keep(logs, end, after)
+
+    def _keep(
+        self, logs: list[LogReceipt], end: int, end_hash: bytes
+    ) -> tuple[list[LogReceipt], bytes] | None:
+        """The logs in chain order without removed ones; None if a log of ``end`` is from another fork."""
+        after = end_hash
         kept: list[LogReceipt] = []
         for lg in logs:
             if lg.get("removed"):

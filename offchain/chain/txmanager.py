@@ -40,7 +40,7 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt
 
 from offchain.chain.bindings import Call
 from offchain.errors import RpcUnreachable, TesseraError, UnfundedAccount
@@ -342,9 +342,16 @@ class TxManager:
             local = max(in_flight) + 1 if in_flight else chain
         return max(local, chain)
 
+    def base_fee(self) -> int:
+        """The base fee of the pending block (0 before EIP-1559). Asked raw: web3's block decoding cost
+        more CPU than the request."""
+        reply = self.w3.provider.make_request(RPCEndpoint("eth_getBlockByNumber"), ["pending", False])
+        if "error" in reply:
+            raise Web3RPCError(f"eth_getBlockByNumber(pending) failed: {reply['error']}", rpc_response=reply)
+        return int((reply.get("result") or {}).get("baseFeePerGas") or "0x0", 16)
+
     def _price(self) -> tuple[int, int]:
-        block = self.w3.eth.get_block("pending")
-        base = int(block.get("baseFeePerGas") or 0)
+        base = self.base_fee()
         cap = self.fees.max_fee_wei
         tip = min(self.fees.priority_fee_wei, cap)
         if base + tip > cap:
@@ -556,7 +563,7 @@ class TxManager:
             self._broadcast(record, fresh=False)
             return
         try:
-            base = int(self.w3.eth.get_block("pending").get("baseFeePerGas") or 0)
+            base = self.base_fee()
         except RpcUnreachable:
             return
         tip = min(cap, math.ceil(record.priority_fee * factor) or 1)

@@ -609,6 +609,4 @@ class Pipeline:
         return inputs
 
     def _gas_price(self) -> int:
-        block = self.contracts.w3.eth.get_block("pending")
-        base = int(block.get("baseFeePerGas") or 0)
-        return min(self.txm.fees.max_fee_wei, base + self.txm.fees.priority_fee_wei)
+        return min(self.txm.fees.max_fee_wei, self.txm.base_fee() + self.txm.fees.priority_fee_wei)

@@ -30,12 +30,17 @@ class RangeLimitedNode:
         self.limit = limit
         self.every = every
         self.queries: list[tuple[int, int]] = []
+        self.by_hash = 0
 
     def _hash(self, n: int) -> bytes:
         return n.to_bytes(32, "big")
 
     def get_logs(self, params: dict) -> list[dict]:
-        start, end = params["fromBlock"], params["toBlock"]
+        if "blockHash" in params:  # EIP-234: one block by its hash
+            start = end = int.from_bytes(bytes(params["blockHash"]), "big")
+            self.by_hash += 1
+        else:
+            start, end = params["fromBlock"], params["toBlock"]
         self.queries.append((start, end))
         if end - start + 1 > self.limit:
             raise Web3RPCError(
@@ -209,3 +214,18 @@ def test_a_poll_with_no_new_block_after_an_empty_one_asks_only_the_head(ledger):
     node.block_number = 101  # a new block: checked and scanned again
     poller.poll(lambda logs: None)
     assert node.queries[-1] == (101, 101) and len(asked) > before[1]
+
+
+def test_one_new_block_is_read_by_its_hash_in_two_requests(ledger):
+    node = RangeLimitedNode(100, limit=1_000, every=1)
+    w3 = stub_w3(node)
+    poller = LogPoller(w3, ledger, addresses=[node.ADDRESS], start_block=1, confirmations=0, max_range=1_000)
+    poller.poll(lambda logs: None)
+    asked: list[int] = []
+    ask = w3.provider.make_request
+    w3.provider.make_request = lambda method, params: asked.append(int(params[0], 16)) or ask(method, params)
+    node.block_number = 101
+    got: list = []
+    poller.poll(got.extend)
+    assert [int(lg["blockNumber"]) for lg in got] == [101] and node.by_hash == 1
+    assert asked == [100, 101]  # the cursor's hash (reorg check) and the new block's: no re-check after
