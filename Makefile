@@ -74,7 +74,7 @@ bench: setup ## All benchmarks, each printing a table of ratios against a baseli
 soak: setup ## 3 workers vs anvil with random faults for $(SOAK_MINUTES) min; prints lost/duplicates
 	$(BIN)/python benchmarks/soak.py --minutes $(SOAK_MINUTES)
 
-test-faults: setup ## Fault-injection tests (T18, T19, T22, T28 and the short soak)
+test-faults: setup ## Fault-injection tests (T17-T28 through the real worker, and the short soak)
 	$(PYTEST) -n 2 tests/faults
 
 abi: setup ## Regenerate the frontend kit in abi/ (ABIs, typed index.ts, job-spec schema) from the contracts
