@@ -9,9 +9,11 @@ restarted worker continues where the last one stopped:
          \\-> CLAIMING -> CLAIMED -> COMPUTED -> UPLOADED -> COMMITTING -> COMMITTED
               -> REVEALING -> REVEALED [-> FINALIZING] -> DONE          (FAILED from any step, with a code)
 
-Decide fetches the spec first (bounded, sha256 checked against the event's ``spec_digest``) because the
-claim policy needs its runtime bound; bad input is therefore refused before any transaction is sent.
-After the claim, `eth_call` of a commit checks that a commit could still land before any compute starts.
+Decide fetches the spec (bounded, sha256 checked against the event's ``spec_digest``: the claim policy
+needs its runtime bound) and every input (bounded, verified against its CID, checked as safetensors)
+before claiming, so a bad spec or input is refused before any transaction is sent and never costs
+collateral (docs/SPEC.md §9.13). After the claim, `eth_call` of a commit checks that a commit could still
+land before any compute starts, and no commit goes out while the job's post block is not canonical.
 
 Transient trouble (RPC, IPFS timeouts) leaves the state as it is; the next `advance` retries. Once a
 commitment is on chain, no error makes the pipeline give up before the chain says the job is over: a
