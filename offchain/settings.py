@@ -109,6 +109,13 @@ class Settings(BaseSettings):
         8_192, ge=256, description="Memory limit of a workload's child process, MiB."
     )
     max_in_flight: int = Field(4, ge=1, le=64, description="Jobs a worker handles at once.")
+    max_claimed_uncomputed: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="Claim no new job while this many claimed jobs still wait for their compute to finish "
+        "(backpressure: on a busy machine a further claim would only miss its deadline).",
+    )
 
     # --- worker -------------------------------------------------------------------------------------
     data_dir: Path = Field(

@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 # Gas a job costs this worker: claim + commit + reveal + (maybe) finalize, measured on anvil with margin.
 JOB_GAS = 600_000
 SPEC_MAX_BYTES = 1024 * 1024
+AWAITING_COMPUTE = frozenset({JobState.CLAIMING, JobState.CLAIMED})
 TRANSIENT = (RpcUnreachable, IpfsTimeout, IpfsUnavailable, FeeAboveCap)
 MINED = (TxStatus.MINED, TxStatus.CONFIRMED)
 
@@ -84,6 +85,7 @@ class Policy:
     min_fee_to_gas_ratio: float = 1.0  # fee share per gas cost, both in TSR
     tsr_per_eth: float = 1.0  # converts the gas cost (ETH wei) into TSR wei
     max_in_flight: int = 4
+    max_claimed_uncomputed: int = 2  # backpressure: claimed jobs whose compute has not finished
     max_input_bytes: int = 256 * 1024 * 1024
     ipfs_timeout_s: float = 60.0
     claim_margin_s: float = 30.0  # to claim: max runtime + this must fit before the commit deadline
@@ -266,6 +268,8 @@ class Pipeline:
             return self._fail(job, "E_CLAIM_WINDOW_CLOSED", "the claim window has closed", skipped=True)
         if self.ledger.count(ACTIVE) >= self.policy.max_in_flight:
             return False  # at capacity: look again later, while the claim window lasts
+        if self.ledger.count(AWAITING_COMPUTE) >= self.policy.max_claimed_uncomputed:
+            return False  # claims already wait for compute: another would only wait longer
         view = self.contracts.get_job(job.job_id)
         if view.phase not in (Phase.OPEN, Phase.CLAIMED) or view.claims >= view.replicas:
             return self._fail(

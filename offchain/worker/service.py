@@ -155,6 +155,7 @@ class Worker:
             claim_margin_s=s.claim_margin_s,
             commit_reserve_s=s.commit_reserve_s,
             max_in_flight=s.max_in_flight,
+            max_claimed_uncomputed=s.max_claimed_uncomputed,
             max_input_bytes=s.max_input_bytes,
             ipfs_timeout_s=s.ipfs_timeout_s,
         )

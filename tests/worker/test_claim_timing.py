@@ -110,3 +110,25 @@ def test_a_claimed_job_is_still_computed_and_committed_with_little_time_left(mar
     worker.close()
     assert done, job
     assert job.error_code is None and market.contracts.get_job(job_id).phase == Phase.COMPLETED
+
+
+def test_no_new_claim_while_claimed_jobs_wait_for_compute(market, operator, requester):
+    cid, raw = publish_spec(market, MATMUL)
+    ids = [post_job(market, requester, cid, hashlib.sha256(raw).digest()) for _ in range(3)]
+    gate = threading.Event()  # compute blocks until the gate opens
+    compute = InProcessCompute(gate=gate)
+    worker = Worker(worker_settings(market, operator, max_claimed_uncomputed=2), compute=compute)
+    worker.start()
+    try:
+        states = lambda: [worker.ledger.get_job(i).state if worker.ledger.get_job(i) else None for i in ids]  # noqa: E731
+        two = worker.wait_for(lambda: states().count(JobState.CLAIMED) == 2, timeout_s=30)
+        held = [states() for _ in range(10) if not time.sleep(0.3)]  # 3 s of duty ticks at 0.2 s
+        gate.set()
+        done = worker.wait_for(lambda: all(s == JobState.DONE for s in states()), timeout_s=60)
+    finally:
+        gate.set()
+        worker.stop()
+    worker.close()
+    assert two, states()
+    assert all(s.count(JobState.SEEN) == 1 and JobState.CLAIMING not in s for s in held), held
+    assert done, states()
