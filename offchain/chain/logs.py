@@ -28,7 +28,9 @@ from typing import Protocol
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import Web3RPCError
-from web3.types import LogReceipt, RPCEndpoint
+from web3.types import LogReceipt
+
+from offchain.chain.rpc import raw_block
 
 log = logging.getLogger(__name__)
 
@@ -280,10 +282,6 @@ class LogPoller:
 
 
 def block_hash(w3: Web3, number: int) -> bytes | None:
-    """The hash of block ``number`` on the node's canonical chain (None if it has no such block). Asked
-    raw: web3's block formatting cost more CPU than the request, and the poller asks on every poll."""
-    reply = w3.provider.make_request(RPCEndpoint("eth_getBlockByNumber"), [hex(number), False])
-    if "error" in reply:
-        raise Web3RPCError(f"eth_getBlockByNumber({number}) failed: {reply['error']}", rpc_response=reply)
-    block = reply.get("result")
-    return None if not block else bytes(HexBytes(block["hash"]))
+    """The hash of block ``number`` on the node's canonical chain (None if it has no such block)."""
+    block = raw_block(w3, number)
+    return None if block is None else bytes(HexBytes(block["hash"]))

@@ -27,6 +27,7 @@ from typing import Any
 
 import requests
 from web3 import Web3
+from web3.exceptions import Web3RPCError
 from web3.providers.base import JSONBaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
@@ -206,3 +207,14 @@ def web3_over(provider: FailoverProvider) -> Web3:
     for layer in UNUSED_MIDDLEWARE:
         w3.middleware_onion.remove(layer)
     return w3
+
+
+def raw_block(w3: Web3, block: int | str) -> dict[str, Any] | None:
+    """Block ``block`` (a number or a tag such as "pending") as the node's JSON, without transactions;
+    None if the node has no such block. Asked past web3's block decoding, which cost more CPU than the
+    request on the worker's hot paths (every poll, every transaction's fee)."""
+    tag = hex(block) if isinstance(block, int) else block
+    reply = w3.provider.make_request(RPCEndpoint("eth_getBlockByNumber"), [tag, False])
+    if "error" in reply:
+        raise Web3RPCError(f"eth_getBlockByNumber({tag}) failed: {reply['error']}", rpc_response=reply)
+    return reply.get("result") or None

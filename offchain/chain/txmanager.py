@@ -40,9 +40,10 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
-from web3.types import RPCEndpoint, TxReceipt
+from web3.types import TxReceipt
 
 from offchain.chain.bindings import Call
+from offchain.chain.rpc import raw_block
 from offchain.errors import RpcUnreachable, TesseraError, UnfundedAccount
 from offchain.worker import faults
 
@@ -343,12 +344,8 @@ class TxManager:
         return max(local, chain)
 
     def base_fee(self) -> int:
-        """The base fee of the pending block (0 before EIP-1559). Asked raw: web3's block decoding cost
-        more CPU than the request."""
-        reply = self.w3.provider.make_request(RPCEndpoint("eth_getBlockByNumber"), ["pending", False])
-        if "error" in reply:
-            raise Web3RPCError(f"eth_getBlockByNumber(pending) failed: {reply['error']}", rpc_response=reply)
-        return int((reply.get("result") or {}).get("baseFeePerGas") or "0x0", 16)
+        """The base fee of the pending block (0 before EIP-1559)."""
+        return int((raw_block(self.w3, "pending") or {}).get("baseFeePerGas") or "0x0", 16)
 
     def _price(self) -> tuple[int, int]:
         base = self.base_fee()

@@ -56,6 +56,11 @@ class SlowSpecStore(LocalBlockStore):
         return data
 
 
+def in_state(worker: Worker, job_id: int, state: JobState) -> bool:
+    job = worker.ledger.get_job(job_id)
+    return job is not None and job.state == state
+
+
 def test_a_spec_fetch_that_eats_the_time_left_means_no_claim(market, operator, requester):
     cid, raw = publish_spec(market, MATMUL)  # max_runtime_s 60; the claim margin is 30 s
     job_id = post_job(market, requester, cid, hashlib.sha256(raw).digest())
@@ -68,7 +73,7 @@ def test_a_spec_fetch_that_eats_the_time_left_means_no_claim(market, operator, r
     worker.start()
     try:
         decided = worker.wait_for(
-            lambda: (j := worker.ledger.get_job(job_id)) is not None and j.state == JobState.SKIPPED,
+            lambda: in_state(worker, job_id, JobState.SKIPPED),
             timeout_s=30,
         )
     finally:
@@ -101,7 +106,7 @@ def test_a_claimed_job_is_still_computed_and_committed_with_little_time_left(mar
     worker.start()
     try:
         done = worker.wait_for(
-            lambda: (j := worker.ledger.get_job(job_id)) is not None and j.state == JobState.DONE,
+            lambda: in_state(worker, job_id, JobState.DONE),
             timeout_s=60,
         )
     finally:
