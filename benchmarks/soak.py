@@ -33,7 +33,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # for tests.worker.conftest and tests.faults
+    sys.path.insert(0, str(REPO))  # for tests.support and tests.faults
 
 from web3 import Web3  # noqa: E402
 
@@ -44,9 +44,9 @@ from offchain.devchain import running_chain  # noqa: E402
 from offchain.ipfs import LocalBlockStore  # noqa: E402
 from tests.faults.conftest import start_worker, stop_worker, worker_env  # noqa: E402
 from tests.faults.rpc_proxy import Fault, RpcProxy  # noqa: E402
-from tests.worker.conftest import TSR, deploy_tessera, dev_account, rpc, transact  # noqa: E402
-from tests.worker.conftest import artifacts as artifacts_fixture  # noqa: E402
-from tests.worker.test_worker_end_to_end import Market  # noqa: E402
+from tests.support.chain import TSR, dev_account, rpc, transact  # noqa: E402
+from tests.support.contracts import compile_artifacts, deploy_tessera  # noqa: E402
+from tests.support.market import Market  # noqa: E402
 
 OPERATORS = (3, 4, 5)  # dev account indices
 REQUESTER = 2
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     posted: list[int] = []
     with running_chain() as chain:
         w3 = Web3(Web3.HTTPProvider(chain.rpc_url))
-        manifest = deploy_tessera(w3, governance, artifacts_fixture.__wrapped__(), tmp / "deployments")
+        manifest = deploy_tessera(w3, governance, compile_artifacts(), tmp / "deployments")
         c = Tessera(w3, load_manifest(manifest))
         market = Market(w3, chain.rpc_url, manifest, c, tmp / "ipfs", tmp)
         transact(w3, governance, c.token, "transfer", requester.address, 1_000_000 * TSR)

@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/worker.py --results benchmarks/RESULTS.md  # also rewrites `## Worker`
 
 Setup: anvil with automine (a block per transaction), the four contracts deployed with web3 from the
-worker tests' helpers (`tests/worker/conftest.py`: short epochs, contract defaults otherwise), one staked
+worker tests' helpers (`tests/support/contracts.py`: short epochs, contract defaults otherwise), one staked
 operator running `offchain.worker.service.Worker` in this process (its real scheduler, job pool, SQLite
 ledger, TxManager, log poller, local IPFS store and `WorkloadRunner`, one child process per job), with
 ``poll_interval_s`` 0.1 and ``confirmations`` 0. The only addition is a `WorkloadRunner` subclass that
@@ -51,7 +51,7 @@ from common import median, print_table  # benchmarks/ is on sys.path when this r
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # for tests.worker.conftest
+    sys.path.insert(0, str(REPO))  # for tests.support
 
 from web3 import Web3  # noqa: E402
 
@@ -67,8 +67,8 @@ from offchain.settings import Settings  # noqa: E402
 from offchain.worker.compute_adapter import OffchainCompute  # noqa: E402
 from offchain.worker.ledger import JobState  # noqa: E402
 from offchain.worker.service import Worker  # noqa: E402
-from tests.worker.conftest import TSR, deploy_tessera, dev_account, rpc, transact  # noqa: E402
-from tests.worker.conftest import artifacts as artifacts_fixture  # noqa: E402
+from tests.support.chain import TSR, dev_account, rpc, transact  # noqa: E402
+from tests.support.contracts import compile_artifacts, deploy_tessera  # noqa: E402
 
 POLL_S = 0.1
 CONFIRMATIONS = 0
@@ -191,7 +191,7 @@ class Market:
 def build_market(tmp: Path, chain_url: str) -> Market:
     w3 = Web3(Web3.HTTPProvider(chain_url))
     governance, operator, requester = dev_account(0), dev_account(1), dev_account(2)
-    manifest = deploy_tessera(w3, governance, artifacts_fixture.__wrapped__(), tmp / "deployments")
+    manifest = deploy_tessera(w3, governance, compile_artifacts(), tmp / "deployments")
     contracts = Tessera(w3, load_manifest(manifest))
     transact(w3, governance, contracts.token, "transfer", operator.address, STAKE)
     transact(w3, governance, contracts.token, "transfer", requester.address, 1_000 * TSR)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.worker.conftest import Artifact
+from offchain.deployment import Artifact
 
 REPO = Path(__file__).resolve().parents[2]
 FRONTEND = REPO / "frontend"

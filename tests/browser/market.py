@@ -2,7 +2,7 @@
 gateway (`offchain.ipfs.serve`) over a fresh store and the dashboard server (`offchain.dashboard`), plus
 helpers that act as requesters and operators by sending transactions directly.
 
-Deployment reuses `tests.worker.conftest.deploy_tessera` (what ``scripts/deploy.py`` does, with web3);
+Deployment reuses `tests.support.contracts.deploy_tessera` (what ``scripts/deploy.py`` does, with web3);
 the contracts are compiled by ``scripts/gen_abi.py`` (the same compiler and settings as ``ape compile``).
 """
 
@@ -27,7 +27,8 @@ from offchain.dashboard import DashboardServer, PageConfig
 from offchain.devchain import running_chain
 from offchain.ipfs import LocalBlockStore
 from offchain.ipfs.serve import IpfsHttpServer
-from tests.worker.conftest import TSR, deploy_tessera, dev_account, rpc, transact
+from tests.support.chain import TSR, dev_account, rpc, transact
+from tests.support.contracts import deploy_tessera
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "frontend" / "build"

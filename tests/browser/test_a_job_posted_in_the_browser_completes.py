@@ -20,7 +20,7 @@ import pytest
 from offchain.chain.bindings import Phase
 from offchain.devchain import free_port
 from tests.browser.market import Market, env_without_tessera, market
-from tests.worker.conftest import TSR, dev_account, rpc
+from tests.support.chain import TSR, dev_account, rpc
 
 pytestmark = [pytest.mark.anvil, pytest.mark.browser]
 

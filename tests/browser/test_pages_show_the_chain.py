@@ -16,7 +16,7 @@ import pytest
 
 from offchain.devchain import LOCAL_CHAIN_ID
 from tests.browser.market import MATMUL_SPEC, Market, market
-from tests.worker.conftest import TSR, dev_account
+from tests.support.chain import TSR, dev_account
 
 pytestmark = [pytest.mark.anvil, pytest.mark.browser]
 

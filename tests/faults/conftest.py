@@ -1,7 +1,7 @@
 """Fault-test fixtures: one real anvil with the contracts deployed and a staked operator, shared by a
 module's cases (each case posts its own job), and the worker run as the real program in a subprocess.
 
-The chain, deployment and helpers come from `tests.worker.conftest` and `tests.worker.test_worker_end_to_end`.
+The chain, deployment and helpers come from `tests.support`; compiled contracts from `tests.worker.conftest`.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from web3 import Web3
 from offchain.chain.bindings import Tessera
 from offchain.chain.manifest import load_manifest
 from offchain.devchain import running_chain
+from tests.support.chain import TSR, dev_account, rpc, transact
+from tests.support.contracts import deploy_tessera
+from tests.support.market import MATMUL, STAKE, Market, post_job, publish_spec
 from tests.worker import conftest as worker_conftest
-from tests.worker.conftest import TSR, deploy_tessera, dev_account, rpc, transact
-from tests.worker.test_worker_end_to_end import MATMUL, STAKE, Market, post_job, publish_spec
 
 REPO = Path(__file__).resolve().parents[2]
 artifacts = worker_conftest.artifacts  # the compiled contracts (session fixture), reused

@@ -44,8 +44,8 @@ from tests.faults.conftest import (
     worker_env,
 )
 from tests.faults.rpc_proxy import Fault, RpcProxy
-from tests.worker.conftest import dev_account, rpc, send_raw
-from tests.worker.test_worker_end_to_end import COLLATERAL, FEE, Market, publish_spec
+from tests.support.chain import dev_account, rpc, send_raw
+from tests.support.market import COLLATERAL, FEE, Market, publish_spec
 
 pytestmark = pytest.mark.anvil
 

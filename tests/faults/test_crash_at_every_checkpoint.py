@@ -24,7 +24,7 @@ from tests.faults.conftest import (
     wait_until,
     worker_env,
 )
-from tests.worker.conftest import dev_account
+from tests.support.chain import dev_account
 
 pytestmark = pytest.mark.anvil
 

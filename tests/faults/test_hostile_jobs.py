@@ -48,8 +48,8 @@ from tests.compute.support import running
 from tests.faults.conftest import ledger_rows, new_job, stop_worker, wait_until, worker_env
 from tests.faults.hostile_gateway import DRIP_INTERVAL_S, HostileGateway
 from tests.faults.stubborn_worker import PIDS_FILE, STUBBORN_SEED
-from tests.worker.conftest import dev_account, send_raw, transact
-from tests.worker.test_worker_end_to_end import COLLATERAL, FEE, Market
+from tests.support.chain import dev_account, send_raw, transact
+from tests.support.market import COLLATERAL, FEE, Market
 
 pytestmark = pytest.mark.anvil
 

@@ -23,7 +23,8 @@ from tests.faults.conftest import (
     worker_env,
 )
 from tests.faults.rpc_proxy import Fault, RpcProxy
-from tests.worker.conftest import deploy, dev_account, pinger_artifact, rpc, send_raw  # noqa: F401
+from tests.support.chain import deploy, dev_account, rpc, send_raw
+from tests.worker.conftest import pinger_artifact  # noqa: F401 - a fixture, reused
 
 pytestmark = pytest.mark.anvil
 

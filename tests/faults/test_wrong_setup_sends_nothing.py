@@ -15,7 +15,7 @@ from web3 import Web3
 
 from offchain.devchain import running_chain
 from tests.faults.conftest import new_job, worker_env
-from tests.worker.conftest import dev_account, rpc, transact
+from tests.support.chain import dev_account, rpc, transact
 
 pytestmark = pytest.mark.anvil
 

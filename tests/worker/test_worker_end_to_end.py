@@ -4,118 +4,38 @@ manifest, a job whose spec lives in the local IPFS store, and the `Worker` servi
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from eth_account.signers.local import LocalAccount
-from web3 import Web3
 
-from offchain.chain.bindings import Phase, Tessera
-from offchain.chain.manifest import load_manifest
+from offchain.chain.bindings import Phase
 from offchain.compute.demo_models import mlp_infer_spec, mlp_input, mlp_weights
-from offchain.compute.spec import canonical_spec_bytes, parse_spec
-from offchain.devchain import running_chain
 from offchain.ipfs import LocalBlockStore
-from offchain.settings import Settings
 from offchain.worker.ledger import JobState
 from offchain.worker.service import Worker
-from tests.worker.conftest import TSR, deploy_tessera, rpc, transact
+from tests.support.chain import TSR, rpc
+from tests.support.market import (
+    COLLATERAL,
+    FEE,
+    MATMUL,
+    STAKE,
+    Market,
+    post_job,
+    publish_spec,
+    staked_market,
+    worker_settings,
+)
 from tests.worker.fakes import InProcessCompute
 
 pytestmark = pytest.mark.anvil
 
-FEE = 10 * TSR
-COLLATERAL = 10 * TSR
-STAKE = 1_000 * TSR
-
-
-@dataclass
-class Market:
-    w3: Web3
-    rpc_url: str
-    manifest: Path
-    contracts: Tessera
-    ipfs_dir: Path
-    tmp: Path
+__all__ = ["COLLATERAL", "FEE", "MATMUL", "STAKE", "Market", "post_job", "publish_spec", "worker_settings"]
 
 
 @pytest.fixture
 def market(tmp_path, artifacts, governance, operator, requester):
-    with running_chain() as chain:
-        w3 = Web3(Web3.HTTPProvider(chain.rpc_url))
-        manifest = deploy_tessera(w3, governance, artifacts, tmp_path / "deployments")
-        contracts = Tessera(w3, load_manifest(manifest))
-        for who, amount in ((operator, STAKE), (requester, 100 * TSR)):
-            transact(w3, governance, contracts.token, "transfer", who.address, amount)
-        transact(w3, operator, contracts.token, "approve", contracts.staking.address, STAKE)
-        transact(w3, operator, contracts.staking, "register", "bafkreioperatormetadata")
-        transact(w3, operator, contracts.staking, "stake", STAKE)
-        rpc(w3, "evm_setIntervalMining", 1)  # from now on a block a second, as on a real chain
-        yield Market(w3, chain.rpc_url, manifest, contracts, tmp_path / "ipfs", tmp_path)
-
-
-def publish_spec(market: Market, spec: dict) -> tuple[str, bytes]:
-    raw = canonical_spec_bytes(parse_spec(json.dumps(spec).encode()))
-    store = LocalBlockStore(market.ipfs_dir)
-    cid = str(store.add_bytes(raw))
-    return cid, raw
-
-
-def post_job(
-    market: Market,
-    requester: LocalAccount,
-    cid: str,
-    digest: bytes,
-    *,
-    fee: int = FEE,
-    collateral: int = COLLATERAL,
-    replicas: int = 1,
-    quorum: int = 1,
-) -> int:
-    c = market.contracts
-    transact(market.w3, requester, c.token, "approve", c.registry.address, fee)
-    receipt = transact(
-        market.w3,
-        requester,
-        c.registry,
-        "post_job",
-        cid,
-        digest,
-        fee,
-        replicas,
-        quorum,
-        collateral,
-        600,
-        600,
-        600,
-    )
-    return c.job_id_from(receipt)
-
-
-def worker_settings(market: Market, operator: LocalAccount, name: str = "worker", **overrides) -> Settings:
-    return Settings(
-        _env_file=None,
-        rpc_url=market.rpc_url,
-        deployment=market.manifest,
-        private_key="0x" + bytes(operator.key).hex(),
-        data_dir=market.tmp / name,
-        ipfs="local",
-        ipfs_dir=market.ipfs_dir,
-        poll_interval_s=0.2,
-        confirmations=1,
-        stuck_after_s=30,
-        **overrides,
-    )
-
-
-MATMUL = {
-    "version": 1,
-    "workload": {"name": "matmul", "n": 16, "seed": 7},
-    "resources": {"max_runtime_s": 60},
-}
+    with staked_market(tmp_path, artifacts, governance, operator, requester) as m:
+        yield m
 
 
 def test_a_staked_worker_completes_a_matmul_job_is_paid_and_claims_emission(market, operator, requester):
