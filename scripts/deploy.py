@@ -20,7 +20,6 @@ import difflib
 import json
 import urllib.error
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -35,6 +34,7 @@ from offchain.chain.manifest import (
     manifest_path,
     write_manifest,
 )
+from offchain.deployment import build_manifest, deploy_and_wire, expected_wiring
 from offchain.devchain import rpc_call
 from offchain.errors import (
     ConfigError,
@@ -48,7 +48,6 @@ from offchain.errors import (
 PARAMS_DIR = Path(__file__).resolve().parent / "params"
 TSR = 10**18
 DAY = 86_400
-ZERO_ADDRESS = "0x" + "00" * 20
 
 
 # ---------------------------------------------------------------- parameters
@@ -233,44 +232,32 @@ def check_existing(
 
 
 # ---------------------------------------------------------------- deployment
+class ApeBackend:
+    """`offchain.deployment.DeployBackend` over ape: ``project.<Name>.deploy`` and contract calls."""
+
+    def __init__(self, project, account, txn_kwargs: Mapping[str, object]) -> None:
+        self.project = project
+        self.kw = {"sender": account, **txn_kwargs}
+
+    def deploy(self, name: str, args: tuple):
+        return getattr(self.project, name).deploy(*args, **self.kw)
+
+    def address(self, contract) -> str:
+        return str(contract.address)
+
+    def call(self, contract, function: str, args: tuple):
+        return getattr(contract, function)(*args, **self.kw)
+
+
 def deploy_contracts(
     project, account, params: Mapping[str, int], txn_kwargs: Mapping[str, object]
 ) -> tuple[dict, list]:
-    """Deploy the four contracts and make the one-shot wiring calls.
+    """Deploy the four contracts and make the one-shot wiring calls (`offchain.deployment`).
 
     Returns name -> contract instance, and the receipts of the three wiring calls.
     """
-    p = params
-    kw = {"sender": account, **txn_kwargs}
-    token = project.TesseraToken.deploy(account.address, p["genesis_supply"], **kw)
-    staking = project.Staking.deploy(
-        token.address, p["min_stake"], p["unbonding_period"], p["jail_period"], p["slash_reward_bps"], **kw
-    )
-    emitter = project.RewardEmitter.deploy(
-        token.address, p["epoch_length"], p["initial_emission"], p["halving_epochs"], **kw
-    )
-    registry = project.JobRegistry.deploy(
-        token.address,
-        staking.address,
-        emitter.address,
-        p["protocol_fee_bps"],
-        p["wrong_result_slash_bps"],
-        p["liveness_slash_bps"],
-        p["min_fee"],
-        p["min_collateral"],
-        **kw,
-    )
-    wiring = [
-        token.set_emitter(emitter.address, **kw),
-        staking.set_job_registry(registry.address, **kw),
-        emitter.set_job_registry(registry.address, **kw),
-    ]
-    return {
-        "TesseraToken": token,
-        "Staking": staking,
-        "RewardEmitter": emitter,
-        "JobRegistry": registry,
-    }, wiring
+    deployed = deploy_and_wire(ApeBackend(project, account, txn_kwargs), params, account.address)
+    return deployed.contracts, deployed.wiring_receipts
 
 
 def read_back(contracts: Mapping[str, object]) -> tuple[dict[str, object], dict[str, int]]:
@@ -314,15 +301,7 @@ def wiring_problems(
     params: Mapping[str, int],
 ) -> list[str]:
     """Every difference between what was read back and what the deployment intended."""
-    token, staking, emitter, registry = (
-        addresses[n] for n in ("TesseraToken", "Staking", "RewardEmitter", "JobRegistry")
-    )
-    expected = {
-        "token.emitter": emitter, "token.owner": ZERO_ADDRESS,
-        "staking.TOKEN": token, "staking.job_registry": registry,
-        "emitter.TOKEN": token, "emitter.job_registry": registry,
-        "registry.FEE_TOKEN": token, "registry.STAKING": staking, "registry.EMITTER": emitter,
-    }  # fmt: skip
+    expected = expected_wiring(addresses)
     problems = [
         f"{k} is {wiring[k]}, expected {v}"
         for k, v in expected.items()
@@ -464,15 +443,13 @@ def _deploy(provider, network, account, params_file: Path | None, force: bool, d
             block=int(receipt.block_number),
             tx_hash=_hex(receipt.txn_hash),
         )
-    manifest = Manifest(
+    manifest = build_manifest(
         chain_id=chain_id,
         network=network_name,
         deployer=account.address,
-        deployment_block=min(r.block for r in records.values()),
-        deployed_at=datetime.now(UTC).replace(microsecond=0),
+        params=params,
+        records=records,
         compiler=_compiler(project),
-        parameters=params,
-        contracts=records,
     )
     write_manifest(manifest, path)
     click.echo(summary(manifest, path, gas_used, provider.network_choice))
