@@ -1,17 +1,21 @@
 """Every setting of the worker and CLI, read once from the environment (prefix TESSERA_) or `.env`.
 
-One `Settings` object is built at the edge (CLI entry point) and passed to what needs it; nothing reads
-the environment anywhere else. `.env.example` documents every field (a test keeps the two in step).
+One `Settings` object is built at the edge (CLI entry point, `load_settings`) and passed to what needs it;
+nothing reads the environment anywhere else. `.env.example` documents every field (a test keeps the two
+in step).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from offchain.errors import ConfigError
 
 
 class Settings(BaseSettings):
@@ -147,6 +151,21 @@ class Settings(BaseSettings):
     def manifest_path(self, chain_id: int) -> Path:
         """The deployment manifest for `chain_id` (or the explicit `deployment` file)."""
         return self.deployment or self.deployments_dir / f"{chain_id}.json"
+
+
+def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
+    """`Settings()` from the environment (and `.env`) plus explicit overrides (``None`` values are left
+    out); an invalid value becomes a `ConfigError` naming the variable."""
+    try:
+        return Settings(**{k: v for k, v in (overrides or {}).items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        name = f"TESSERA_{where.upper()}" if where != "settings" else "the TESSERA_ settings"
+        raise ConfigError(
+            f"invalid setting {name}: {first.get('msg', exc)}",
+            hint="fix it in the environment or .env (see .env.example)",
+        ) from None
 
 
 def env_example() -> str:
