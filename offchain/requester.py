@@ -2,8 +2,8 @@
 
 `Client.connect(settings)` opens the chain once: the RPC (with fail-over), the deployment manifest for the
 node's chain id, the preflight chain and code checks, the typed bindings and, when a key is configured, a
-`TxManager` over an in-memory store (a one-shot command keeps no ledger; the worker does). Every method is
-a few contract calls; the CLI (`offchain.cli`) and the demo (`offchain.demo`) are its only callers.
+`TxManager` over an in-memory `ChainStore` (a one-shot command keeps no ledger; the worker does). Every
+method is a few contract calls; the CLI (`offchain.cli`) and the demo (`offchain.demo`) are its only callers.
 
 Amounts are integers in wei throughout; `parse_amount` and `format_tsr` convert at the edge.
 """
@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from offchain.chain.protocol import SlashReason
 from offchain.errors import ConfigError, TesseraError
 
 if TYPE_CHECKING:
@@ -164,7 +165,7 @@ class SavedResult:
 
 
 # ------------------------------------------------------------------------------------------------ client
-SLASH_REASONS = {1: "wrong result", 2: "liveness"}
+SLASH_REASONS = {int(reason): reason.name.lower().replace("_", " ") for reason in SlashReason}
 
 
 class Client:
@@ -222,15 +223,15 @@ class Client:
     @property
     def tx(self) -> TxManager:
         if self._tx is None:
+            from offchain.chain.store import ChainStore
             from offchain.chain.txmanager import FeePolicy, TxManager
-            from offchain.worker.ledger import Ledger
 
             s = self.settings
             self.address  # noqa: B018 - raises the no-key error first
             self._tx = TxManager(
                 self.w3,
                 self.account,  # type: ignore[arg-type]
-                Ledger(":memory:"),  # a one-shot command: its transactions need not outlive it
+                ChainStore(":memory:"),  # a one-shot command: its transactions need not outlive it
                 chain_id=self.manifest.chain_id,
                 fees=FeePolicy.from_gwei(
                     s.priority_fee_gwei, s.max_fee_gwei, s.fee_bump_percent, s.stuck_after_s

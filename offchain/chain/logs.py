@@ -51,7 +51,7 @@ RANGE_ERROR_CODES = frozenset({-32005, -32602, -32614})
 
 
 class CursorStore(Protocol):
-    """Where a poller keeps its position (`offchain.worker.ledger.Ledger` implements it)."""
+    """Where a poller keeps its position (`offchain.chain.store.ChainStore` implements it)."""
 
     def cursor(self, name: str) -> int | None: ...
 

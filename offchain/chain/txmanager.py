@@ -22,6 +22,11 @@ blocks, at once when that is 1) is no longer watched, but a later transaction st
 finds it gone and re-broadcasts it before bumping itself.
 
 Thread-safe: one lock serialises nonce use per manager (one manager per key).
+
+``checkpoint``, when given, is called with ``<fn>_<stage>`` at three points of a transaction's life:
+``signed`` (the bytes are in the store, not yet broadcast), ``sent`` (broadcast, no receipt looked for)
+and ``mined`` (the receipt was found and recorded); ``<fn>`` is the contract function of the `Call`'s
+label (``commit(7, 0x..)`` -> ``commit``). The worker's crash tests kill the process there.
 """
 
 from __future__ import annotations
@@ -45,7 +50,6 @@ from web3.types import TxReceipt
 from offchain.chain.bindings import Call
 from offchain.chain.rpc import raw_block
 from offchain.errors import RpcUnreachable, TesseraError, UnfundedAccount
-from offchain.worker import faults
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +124,7 @@ class TxRejected(TesseraError):
 
 
 class TxStore(Protocol):
-    """Where transactions are recorded (`offchain.worker.ledger.Ledger` implements it)."""
+    """Where transactions are recorded (`offchain.chain.store.ChainStore` implements it)."""
 
     def tx(self, key: str) -> TxRecord | None: ...
 
@@ -194,7 +198,9 @@ class TxManager:
         confirmations: int = 1,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        checkpoint: Callable[[str], None] | None = None,
     ) -> None:
+        """``checkpoint``: see the module docstring (None: no calls)."""
         self.w3 = w3
         self.account = account
         self.address = account.address
@@ -204,6 +210,7 @@ class TxManager:
         self.confirmations = max(1, confirmations)
         self._clock = clock
         self._sleep = sleep
+        self._checkpoint = checkpoint
         self._lock = threading.RLock()
         self._next: int | None = None
 
@@ -264,9 +271,9 @@ class TxManager:
                 call.label,
                 extra={"tx_hash": HexBytes(tx_hash).to_0x_hex(), "job_id": job_id, "nonce": nonce},
             )
-            faults.tx_checkpoint(call.label, "signed")
+            self._reached(call.label, "signed")
             self._broadcast(record, fresh=True)
-            faults.tx_checkpoint(call.label, "sent")
+            self._reached(call.label, "sent")
             return self.store.tx(key)  # type: ignore[return-value]
 
     def status(self, key: str) -> TxRecord | None:
@@ -325,6 +332,11 @@ class TxManager:
             return self._take_nonce()
 
     # ------------------------------------------------------------------ internals
+    def _reached(self, label: str, stage: str) -> None:
+        """Tell ``checkpoint`` that the transaction labelled ``label`` reached ``stage``."""
+        if self._checkpoint is not None:
+            self._checkpoint(f"{label.split('(', 1)[0]}_{stage}")
+
     def _head_lookup(self) -> Callable[[], int]:
         """The head block number, asked at most once per settling pass and only if needed."""
         return functools.cache(lambda: int(self.w3.eth.block_number))
@@ -497,7 +509,7 @@ class TxManager:
                     f": {updates['error']}" if "error" in updates else "",
                     extra={"tx_hash": HexBytes(tx_hash).to_0x_hex(), "job_id": record.job_id},
                 )
-                faults.tx_checkpoint(record.label, "mined")
+                self._reached(record.label, "mined")
             return
         if record.status == TxStatus.MINED:
             log.warning("receipt of %s vanished (reorg); re-broadcasting", record.label)

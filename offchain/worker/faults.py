@@ -10,12 +10,14 @@ Checkpoints (where the calls sit):
 * ``after_fetch``   `Pipeline._compute`: the inputs are on disk, compute has not started;
 * ``after_compute`` `Pipeline._compute`: the result exists, the ledger still says CLAIMED;
 * ``after_upload``  `Pipeline._upload`: the result is in IPFS, the ledger still says COMPUTED;
-* ``<fn>_signed``   `TxManager.send`: the signed bytes are in the ledger, not yet broadcast
+* ``<fn>_signed``   `TxManager.send`: the signed bytes are in the store, not yet broadcast
   (``commit_signed``, ``claim_signed``, ``reveal_signed``, ...);
 * ``<fn>_sent``     `TxManager.send`: broadcast, no receipt looked for yet (``commit_sent``, ``reveal_sent``);
 * ``<fn>_mined``    `TxManager._settle`: the receipt was found and recorded (``commit_mined``).
 
 ``<fn>`` is the contract function of the transaction's `Call` label (``commit(7, 0x..)`` -> ``commit``).
+The chain layer knows nothing of this module: the worker passes `checkpoint` to its `TxManager` as the
+``checkpoint`` callback, which names the transaction checkpoints itself.
 """
 
 from __future__ import annotations
@@ -40,9 +42,3 @@ def checkpoint(name: str) -> None:
     """SIGKILL this process if ``TESSERA_FAULT_CHECKPOINT`` names ``name``; otherwise return at once."""
     if os.environ.get(ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def tx_checkpoint(label: str, stage: str) -> None:
-    """`checkpoint` for a transaction: ``commit(7, 0x..)`` at stage ``signed`` checks ``commit_signed``."""
-    if ENV in os.environ:
-        checkpoint(f"{label.split('(', 1)[0]}_{stage}")

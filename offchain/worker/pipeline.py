@@ -34,8 +34,9 @@ from pathlib import Path
 
 from hexbytes import HexBytes
 
-from offchain.chain.bindings import BPS, Event, JobView, Phase, Tessera, commitment
+from offchain.chain.bindings import Event, JobView, Phase, Tessera, commitment
 from offchain.chain.logs import block_hash
+from offchain.chain.protocol import BPS
 from offchain.chain.txmanager import FeeAboveCap, TxManager, TxReverted, TxStatus
 from offchain.compute.errors import SpecTooLarge
 from offchain.errors import (
@@ -506,7 +507,7 @@ class Pipeline:
         """The idempotency key of the current attempt of ``base`` (``claim:7``): ``base`` itself, or
         ``base#n`` once every earlier attempt was dropped, reverted or refused."""
         key, n = base, 1
-        while (record := self.ledger.tx(key)) is not None and record.status in GONE:
+        while (record := self.txm.store.tx(key)) is not None and record.status in GONE:
             n += 1
             key = f"{base}#{n}"
         return key
@@ -514,7 +515,7 @@ class Pipeline:
     def _attempt(self, base: str) -> Attempt:
         """How the current attempt of ``base`` stands, after checking the chain for its receipt."""
         key = self._live_key(base)
-        if self.ledger.tx(key) is None:
+        if self.txm.store.tx(key) is None:
             return Attempt.NONE
         record = self.txm.status(key)
         if record is None or record.status in GONE:

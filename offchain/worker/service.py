@@ -1,7 +1,8 @@
 """The composition root: `Worker(settings)` builds every part, `setup()` checks them, `run()` drives them.
 
-Parts: a failover `Web3`, the deployment manifest and typed bindings, the signing key, the SQLite
-`Ledger`, the `TxManager`, the `LogPoller`, the IPFS backend, the compute port and the `Pipeline`.
+Parts: a failover `Web3`, the deployment manifest and typed bindings, the signing key, one SQLite file
+holding the chain layer's `ChainStore` (transactions, log cursor) and the worker's job `Ledger`, the
+`TxManager`, the `LogPoller`, the IPFS backend, the compute port and the `Pipeline`.
 
 Threads, not asyncio: web3's synchronous API, SQLite and a compute layer that already runs workloads in
 child processes make blocking calls in a few threads the simplest correct design. APScheduler 3.x's
@@ -32,11 +33,14 @@ from offchain.chain.keys import load_account
 from offchain.chain.logs import LogPoller, Reorg
 from offchain.chain.manifest import Manifest, load_manifest
 from offchain.chain.preflight import PreflightReport, preflight
+from offchain.chain.protocol import SlashReason
 from offchain.chain.rpc import connect
+from offchain.chain.store import ChainStore, SqliteFile
 from offchain.chain.txmanager import FeePolicy, TxManager
 from offchain.ipfs.backend import IpfsBackend
 from offchain.ipfs.factory import open_backend
 from offchain.settings import Settings
+from offchain.worker import faults
 from offchain.worker.compute_port import ComputePort
 from offchain.worker.ledger import ACTIVE, TERMINAL, JobState, Ledger
 from offchain.worker.metrics import HealthServer, WorkerMetrics
@@ -46,7 +50,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 15.0
 EMISSION_S = 60.0
-SLASH_REASONS = {1: "wrong_result", 2: "liveness"}  # Staking.REASON_WRONG_RESULT, REASON_LIVENESS
+SLASH_REASONS = {int(reason): reason.name.lower() for reason in SlashReason}  # 1: wrong_result, 2: liveness
 
 
 def open_ipfs(settings: Settings) -> IpfsBackend:
@@ -100,6 +104,8 @@ class Worker:
         self.manifest: Manifest
         self.contracts: Tessera
         self.account: LocalAccount
+        self.file: SqliteFile
+        self.store: ChainStore
         self.ledger: Ledger
         self.txm: TxManager
         self.poller: LogPoller
@@ -125,23 +131,26 @@ class Worker:
             rpc_url=s.rpc_url,
         )
         s.data_dir.mkdir(parents=True, exist_ok=True)
-        self.ledger = Ledger(s.data_dir / "ledger.sqlite3", clock=self.clock)
+        self.file = SqliteFile(s.data_dir / "ledger.sqlite3")
+        self.store = ChainStore(self.file)
+        self.ledger = Ledger(self.file, clock=self.clock)
         self.ledger.bind(chain_id, self.manifest.address("JobRegistry"), self.account.address)
         fees = FeePolicy.from_gwei(s.priority_fee_gwei, s.max_fee_gwei, s.fee_bump_percent, s.stuck_after_s)
         self.txm = TxManager(
             self.w3,
             self.account,
-            self.ledger,
+            self.store,
             chain_id=chain_id,
             fees=fees,
             confirmations=s.confirmations,
             clock=self.clock,
+            checkpoint=faults.checkpoint,
         )
         self.txm.resume()
         start = s.start_block if s.start_block is not None else self.manifest.deployment_block
         self.poller = LogPoller(
             self.w3,
-            self.ledger,
+            self.store,
             addresses=[self.manifest.address("JobRegistry"), self.manifest.address("Staking")],
             start_block=start,
             confirmations=s.confirmations,
@@ -250,10 +259,10 @@ class Worker:
         self._stop.set()
 
     def close(self) -> None:
-        """Release the ledger (after `stop`)."""
-        ledger = getattr(self, "ledger", None)
-        if ledger is not None:
-            ledger.close()
+        """Release the ledger's file (after `stop`)."""
+        file = getattr(self, "file", None)
+        if file is not None:
+            file.close()
 
     # ------------------------------------------------------------------ duties
     def poll(self) -> int:

@@ -11,8 +11,8 @@ from web3 import Web3
 
 from offchain.chain.bindings import Phase
 from offchain.chain.logs import LogPoller
+from offchain.chain.store import ChainStore
 from offchain.devchain import running_chain
-from offchain.worker.ledger import Ledger
 from tests.faults.conftest import (
     assert_no_extra_transactions,
     job_settled,
@@ -117,7 +117,7 @@ def test_capped_log_ranges_deliver_exactly_the_emitted_events(tmp_path, pinger_a
         assert len(emitted) == 60
 
         proxy.max_log_range = 7
-        ledger = Ledger(tmp_path / "ledger.sqlite3")
+        ledger = ChainStore(tmp_path / "ledger.sqlite3")
         poller = LogPoller(
             Web3(Web3.HTTPProvider(proxy.url)),
             ledger,

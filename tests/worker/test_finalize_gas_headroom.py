@@ -16,9 +16,9 @@ from web3 import Web3
 
 from offchain.chain.bindings import Tessera
 from offchain.chain.manifest import load_manifest
+from offchain.chain.store import ChainStore
 from offchain.chain.txmanager import FeePolicy, TxManager, TxRecord, TxStatus
 from offchain.devchain import running_chain
-from offchain.worker.ledger import Ledger
 from tests.worker.conftest import TSR, deploy_tessera, rpc, transact
 
 pytestmark = pytest.mark.anvil
@@ -68,7 +68,7 @@ def test_finalize_estimated_in_one_epoch_and_mined_in_the_next_succeeds(
         transact(w3, requester, c.registry, "finalize", warm)  # this epoch's emitter slots now exist
         job_id = _job_ready_to_finalize(w3, c, operator, requester, 2)
 
-        ledger = Ledger(tmp_path / "ledger.sqlite3")
+        ledger = ChainStore(tmp_path / "ledger.sqlite3")
         try:
             txm = TxManager(
                 w3,

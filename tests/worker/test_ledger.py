@@ -1,4 +1,6 @@
-"""The ledger: compare-and-swap transitions, the salt kept across restarts, binding, uint256 round trips."""
+"""The job ledger: compare-and-swap transitions, the salt kept across restarts, binding, uint256 round trips.
+
+Transactions and log cursors live in the chain layer's store beside it: tests/worker/test_chain_store.py."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ import threading
 
 import pytest
 
-from offchain.chain.txmanager import TxRecord, TxStatus
 from offchain.errors import ConfigError
 from offchain.worker.ledger import JobState, Ledger, PostedJob
 
@@ -111,66 +112,6 @@ def test_a_ledger_refuses_another_chain_or_key(ledger):
         ledger.bind(1, "0x" + "ab" * 20, "0x" + "cd" * 20)
     with pytest.raises(ConfigError, match="worker"):
         ledger.bind(1337, "0x" + "ab" * 20, "0x" + "ef" * 20)
-
-
-def tx(key: str = "claim:1", nonce: int = 0, tx_hash: bytes = b"\x01" * 32) -> TxRecord:
-    return TxRecord(
-        key=key,
-        job_id=1,
-        label="claim(1)",
-        sender="0x" + "cd" * 20,
-        nonce=nonce,
-        to_address="0x" + "ab" * 20,
-        data=b"\x12\x34",
-        value=0,
-        gas=100_000,
-        max_fee=BIG,
-        priority_fee=10**9,
-        raw=b"\xf8raw",
-        hash=tx_hash,
-        status=TxStatus.SIGNED,
-        error=None,
-        mined_block=None,
-        mined_hash=None,
-        created_at=1.0,
-        sent_at=None,
-    )
-
-
-def test_transactions_are_unique_per_key_and_keep_every_attempt(ledger):
-    import sqlite3
-
-    ledger.insert_tx(tx())
-    with pytest.raises(sqlite3.IntegrityError):
-        ledger.insert_tx(tx(tx_hash=b"\x02" * 32))
-    ledger.replace_tx("claim:1", raw=b"\xf8bumped", tx_hash=b"\x03" * 32, max_fee=BIG + 1, priority_fee=2)
-    record = ledger.tx("claim:1")
-    assert (record.raw, record.hash, record.max_fee, record.status) == (
-        b"\xf8bumped",
-        b"\x03" * 32,
-        BIG + 1,
-        TxStatus.SIGNED,
-    )
-    assert ledger.tx_hashes("claim:1") == [b"\x01" * 32, b"\x03" * 32]
-    assert ledger.tx_by_hash(b"\x01" * 32).key == "claim:1"
-    ledger.set_tx_status("claim:1", TxStatus.SENT, sent_at=2.0)
-    assert [r.key for r in ledger.txs([TxStatus.SENT])] == ["claim:1"]
-
-
-def test_cursor_rewind_forgets_newer_blocks(ledger):
-    ledger.advance_cursor("t", 10, {8: b"a" * 32, 10: b"b" * 32}, [(b"a" * 32, 0, 8)], keep=100)
-    assert ledger.cursor("t") == 10
-    assert ledger.unseen([(b"a" * 32, 0), (b"a" * 32, 1)]) == {(b"a" * 32, 1)}
-    ledger.rewind_cursor("t", 7)
-    assert ledger.cursor("t") == 7
-    assert ledger.block_hashes("t") == {}
-    assert ledger.unseen([(b"a" * 32, 0)]) == {(b"a" * 32, 0)}
-
-
-def test_only_the_newest_block_hashes_are_kept(ledger):
-    for n in range(1, 21):
-        ledger.advance_cursor("t", n, {n: bytes([n]) * 32}, [], keep=5)
-    assert sorted(ledger.block_hashes("t")) == [16, 17, 18, 19, 20]
 
 
 def test_a_repost_in_another_block_with_the_same_spec_only_moves_the_job(ledger):

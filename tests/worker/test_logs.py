@@ -8,13 +8,13 @@ import pytest
 from web3.exceptions import Web3RPCError
 
 from offchain.chain.logs import LogPoller, RangeTooLarge
-from offchain.worker.ledger import Ledger
+from offchain.chain.store import ChainStore
 from tests.worker.conftest import rpc, transact
 
 
 @pytest.fixture
 def ledger(tmp_path):
-    led = Ledger(tmp_path / "ledger.sqlite3")
+    led = ChainStore(tmp_path / "ledger.sqlite3")
     yield led
     led.close()
 

@@ -6,8 +6,8 @@ import pytest
 from hexbytes import HexBytes
 
 from offchain.chain.bindings import Call
+from offchain.chain.store import ChainStore
 from offchain.chain.txmanager import FeeAboveCap, FeePolicy, TxManager, TxReverted, TxStatus
-from offchain.worker.ledger import Ledger
 from tests.worker.conftest import rpc, send_raw
 
 pytestmark = pytest.mark.anvil
@@ -24,7 +24,7 @@ class FakeClock:
 
 @pytest.fixture
 def ledger(tmp_path):
-    led = Ledger(tmp_path / "ledger.sqlite3")
+    led = ChainStore(tmp_path / "ledger.sqlite3")
     yield led
     led.close()
 

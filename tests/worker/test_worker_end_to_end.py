@@ -131,7 +131,7 @@ def test_a_restarted_worker_resumes_and_never_commits_twice(market, operator, re
         done = second.wait_for(lambda: second.ledger.get_job(job_id).state == JobState.DONE, timeout_s=90)
     finally:
         second.stop()
-    keys = [t.key for t in second.ledger.txs()]
+    keys = [t.key for t in second.store.txs()]
     inputs = sorted(p.name for p in (settings.data_dir / "jobs" / str(job_id) / "inputs").iterdir())
     second.close()
     assert inputs == sorted([weights, batch])  # fetched by CID (and verified against it)
