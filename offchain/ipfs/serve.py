@@ -8,15 +8,16 @@ One port serves two small subsets of what a Kubo node serves:
   ``GET|HEAD /ipfs/<cid>`` answers the UnixFS file's bytes, every block verified on the way out, with
   ``?filename=NAME`` (and ``&download=true`` for an attachment) naming the file for a download link.
 * the **Kubo RPC** endpoints that `KuboRpcClient` and a browser's ``add`` call, all ``POST``:
-  ``/api/v0/add`` (one file, multipart, as ``ipfs add``), ``block/get``, ``block/stat``, ``pin/add``,
+  ``/api/v0/add`` (one file, multipart, as ``ipfs add``), ``cat``, ``block/get``, ``block/stat``, ``pin/add``,
   ``version``. So the demo's workers (``TESSERA_IPFS=http://127.0.0.1:<port>``) and the dashboard can share
   one store.
 
 Safety: it binds loopback only; requests whose ``Host`` is not a loopback name are refused (no DNS
 rebinding); a browser may call the RPC only from an origin in ``allow_origins`` (like Kubo's
-``API.HTTPHeaders``), never from any other page; request bodies need a ``Content-Length`` and are bounded
-(``max_add_bytes``); served files are bounded (``max_file_bytes``) and sandboxed (``Content-Security-Policy:
-sandbox``) so content never runs script in the server's origin. Not served: directories, paths inside a DAG,
+``API.HTTPHeaders``), never from any other page; request bodies (with a ``Content-Length`` or chunked, as
+Kubo takes them: `offchain.ipfs.request_body`) are bounded (``max_add_bytes``) and never read past the
+bound; served files are bounded (``max_file_bytes``) and sandboxed (``Content-Security-Policy: sandbox``)
+so content never runs script in the server's origin. Not served: directories, paths inside a DAG,
 CAR responses, IPNS.
 """
 
@@ -52,6 +53,7 @@ from offchain.ipfs.errors import (
 from offchain.ipfs.importer import CHUNK_SIZE, ImportProfile
 from offchain.ipfs.local import LocalBlockStore
 from offchain.ipfs.reader import MAX_BLOCK_BYTES
+from offchain.ipfs.request_body import MalformedBody, UnsupportedTransferCoding, read_body
 
 DEFAULT_PORT: Final = 5080
 MAX_ADD_BYTES: Final = 64 << 20
@@ -294,8 +296,10 @@ def _handler(server: IpfsHttpServer) -> type[BaseHTTPRequestHandler]:
                 action(**kwargs)
             except HttpError as err:
                 self._error(err.status, err.message)
-            except InvalidCid as err:
+            except (InvalidCid, MalformedBody) as err:
                 self._error(400, err.message)
+            except UnsupportedTransferCoding as err:
+                self._error(501, err.message)
             except (NotAFile, MalformedDag) as err:
                 self._error(501 if isinstance(err, NotAFile) else 502, err.message)
             except InputTooLarge as err:
@@ -388,6 +392,8 @@ def _handler(server: IpfsHttpServer) -> type[BaseHTTPRequestHandler]:
             self._body(1 << 16)  # small RPC calls carry no body of interest; drain what there is
             if command == "version":
                 self._json({"Version": SERVER_VERSION, "Commit": "", "Repo": "", "System": "", "Golang": ""})
+            elif command == "cat":
+                self._cat(_arg_cid(query))
             elif command == "block/get":
                 cid = _arg_cid(query)
                 block = server.store.get_block(cid, timeout_s=server.limits.timeout_s)
@@ -404,6 +410,17 @@ def _handler(server: IpfsHttpServer) -> type[BaseHTTPRequestHandler]:
                 self._json({"Pins": [str(cid)]})
             else:
                 raise HttpError(404, f"unknown or unsupported command {command!r}")
+
+        def _cat(self, cid: CID) -> None:
+            """``ipfs cat``: the file's bytes, every block verified, bounded like a gateway file."""
+            size = server.file_size(cid)
+            if size > server.limits.max_file_bytes:
+                raise InputTooLarge(f"{cid} is {size} bytes, over this server's limit of "
+                                    f"{server.limits.max_file_bytes}")  # fmt: skip
+            pieces = server.store.iter_content(cid, max_bytes=size, timeout_s=server.limits.timeout_s)
+            first = next(pieces, memoryview(b""))
+            headers = {"Content-Type": "text/plain", "X-Stream-Output": "1"}
+            self._send_stream(headers, size, _chain(first, pieces))
 
         def _check_origin(self) -> None:
             """A browser page may call the RPC only from an allowed origin (other clients send none)."""
@@ -432,16 +449,7 @@ def _handler(server: IpfsHttpServer) -> type[BaseHTTPRequestHandler]:
             self._send(204, b"", headers)
 
         def _body(self, limit: int) -> bytes:
-            if self.headers.get("Transfer-Encoding"):
-                raise HttpError(411, "send the body with a Content-Length (chunked uploads are not accepted)")
-            length_text = self.headers.get("Content-Length", "0")
-            if not length_text.isdigit():
-                raise HttpError(400, "bad Content-Length")
-            length = int(length_text)
-            if length > limit:
-                self.close_connection = True
-                raise HttpError(413, f"the request body is {length} bytes; the limit is {limit}")
-            return self.rfile.read(length) if length else b""
+            return read_body(self.rfile, self.headers, limit)
 
         # -- responses -----------------------------------------------------------------------------
         def _cors(self) -> dict[str, str]:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import json
 import os
 
 import httpx
 import pytest
 
 from offchain.errors import ConfigError
-from offchain.ipfs import GatewayReader, KuboRpcClient, LocalBlockStore
+from offchain.ipfs import GatewayReader, KuboRpcClient, LocalBlockStore, compute_cid
 from offchain.ipfs.serve import IpfsHttpServer, Limits, host_is_loopback
 
 PAGE = "http://127.0.0.1:8080"
@@ -99,7 +100,7 @@ def test_a_host_that_is_not_loopback_is_refused(server, store):
     assert not host_is_loopback("127.0.0.1.nip.io") and not host_is_loopback(None)
 
 
-def test_uploads_are_bounded_and_need_a_length(server):
+def test_uploads_are_bounded_whether_sized_or_chunked(server):
     big = httpx.post(f"{server.url}/api/v0/add", files={"file": ("big", b"\0" * (3 << 20))})
     assert big.status_code == 413 and "limit" in big.json()["Message"]
     host, port = server.url.removeprefix("http://").split(":")
@@ -108,9 +109,18 @@ def test_uploads_are_bounded_and_need_a_length(server):
     conn.putheader("Transfer-Encoding", "chunked")
     conn.putheader("Content-Type", "multipart/form-data; boundary=x")
     conn.endheaders()
-    conn.send(b"0\r\n\r\n")
-    assert conn.getresponse().status == 411
+    conn.send(b"%x\r\n" % (3 << 20))  # a chunk over the limit: refused before its data is sent
+    refused = conn.getresponse()
+    assert refused.status == 413 and "limit" in json.loads(refused.read())["Message"]
     conn.close()
+    chunked = httpx.post(
+        f"{server.url}/api/v0/add",
+        content=iter(
+            [b"--x\r\nContent-Disposition: form-data; name=file\r\n\r\n", b"spec", b"\r\n--x--\r\n"]
+        ),
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
+    assert chunked.status_code == 200 and chunked.json()["Hash"] == str(compute_cid(b"spec"))
 
 
 @pytest.mark.parametrize(
