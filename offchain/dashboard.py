@@ -14,7 +14,6 @@ that store (`offchain.ipfs.serve`) on a second loopback port, letting the dashbo
 
 from __future__ import annotations
 
-import argparse
 import json
 import mimetypes
 import signal
@@ -270,33 +269,3 @@ def run_dashboard(settings: Settings, **kwargs: object) -> None:
         dashboard.stop()
         if ipfs_server is not None:
             ipfs_server.stop()
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m offchain.dashboard", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1")
-    parser.add_argument("--gateway", help="IPFS gateway URL for the page (default: serve the embedded store)")
-    parser.add_argument("--ipfs-api", help="Kubo RPC URL the page adds specs through")
-    parser.add_argument(
-        "--ipfs-port", type=int, default=0, help="port of the embedded store's server (0: any)"
-    )
-    args = parser.parse_args(argv)
-    from offchain.cli import build_settings
-
-    try:
-        settings = build_settings({})
-        run_dashboard(
-            settings,
-            port=args.port,
-            gateway_url=args.gateway,
-            ipfs_api_url=args.ipfs_api,
-            ipfs_port=args.ipfs_port,
-        )
-    except TesseraError as err:
-        print(err, file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""`make demo` / `tessera demo`: the whole market on one machine, started and stopped in a few minutes.
+"""`make demo` (`tessera demo`): the whole market on one machine, started and stopped in a few minutes.
 
 1. a throw-away anvil (chain id 1337) and an embedded IPFS store, both in a temporary folder;
 2. the contracts deployed by the real deploy script (`scripts/deploy.py`, local parameters) into a
@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import signal
@@ -206,7 +205,7 @@ def start_workers(demo: Demo, stack: ExitStack) -> None:
             }
             # The honest workers are exactly what an operator runs; the liar is the same Worker service
             # with a compute port that corrupts every result (see `LyingCompute`).
-            command = ["-m", "offchain.demo", LIAR_FLAG] if op.faulty else ["-m", "offchain.worker"]
+            command = ["-m", "offchain.cli", "demo", LIAR_FLAG] if op.faulty else ["-m", "offchain.worker"]
             out = open(op.log, "ab")  # noqa: SIM115 - owned by the child
             op.process = subprocess.Popen(
                 [sys.executable, *command],
@@ -554,8 +553,8 @@ class LyingCompute:
 
 
 def run_lying_worker() -> int:
-    """`python -m offchain.demo --run-lying-worker`: the `Worker` service from the environment's settings,
-    with `LyingCompute`; the same lifecycle as `python -m offchain.worker`."""
+    """`tessera demo --run-lying-worker` (hidden; the demo starts it): the `Worker` service from the
+    environment's settings, with `LyingCompute`; the same lifecycle as `python -m offchain.worker`."""
     from offchain.settings import Settings
     from offchain.worker.logsetup import configure_logging
     from offchain.worker.service import Worker, default_compute
@@ -574,29 +573,3 @@ def run_lying_worker() -> int:
     finally:
         worker.close()
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m offchain.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--faulty", action="store_true", help="one worker reports a wrong result")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, ledgers)")
-    parser.add_argument(
-        "--dashboard", action="store_true", help="then serve the dashboard on 127.0.0.1:8080 until Ctrl-C"
-    )
-    parser.add_argument(LIAR_FLAG, action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.run_lying_worker:
-        return run_lying_worker()
-    try:
-        run_demo(faulty=args.faulty, keep=args.keep, dashboard=args.dashboard)
-    except TesseraError as err:
-        print(err, file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; everything the demo started is stopped", file=sys.stderr)
-        return 130
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

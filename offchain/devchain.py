@@ -10,13 +10,11 @@ Subprocess, not threads: anvil is a separate program; we only own its lifetime.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -188,27 +186,3 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return True
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m offchain.devchain", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    p_up = sub.add_parser("up", help="start anvil in the background (chain id 1337)")
-    p_up.add_argument("--port", type=int, default=8545)
-    p_up.add_argument("--state-dir", type=Path, default=REPO_ROOT / ".tessera")
-    p_down = sub.add_parser("down", help="stop the anvil started by `up`")
-    p_down.add_argument("--state-dir", type=Path, default=REPO_ROOT / ".tessera")
-    args = parser.parse_args(argv)
-    try:
-        if args.cmd == "up":
-            up(args.port, args.state_dir)
-        else:
-            down(args.state_dir)
-    except (ConfigError, RpcUnreachable) as err:
-        print(err, file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
