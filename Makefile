@@ -51,16 +51,16 @@ lint: setup ## ruff check and format check
 	$(BIN)/ruff format --check offchain scripts tests benchmarks
 
 chain: setup ## Start anvil on 127.0.0.1:$(CHAIN_PORT), chain id 1337, state kept under .tessera/
-	$(BIN)/python -m offchain.devchain up --port $(CHAIN_PORT) --state-dir $(STATE)
+	$(BIN)/tessera chain up --port $(CHAIN_PORT) --state-dir $(STATE)
 
 chain-stop: ## Stop the anvil started by `make chain`
-	@test -x $(BIN)/python && $(BIN)/python -m offchain.devchain down --state-dir $(STATE) || true
+	@test -x $(BIN)/tessera && $(BIN)/tessera chain down --state-dir $(STATE) || true
 
 deploy: setup ## Deploy to the local chain started by `make chain` (ARGS=--force to redeploy)
-	$(BIN)/ape run deploy --network ethereum:local:node $(ARGS)
+	$(BIN)/tessera deploy $(ARGS)
 
 demo: setup ## The main job: local chain, contracts deployed, a job run end to end
-	$(BIN)/python -m offchain.demo $(ARGS)
+	$(BIN)/tessera demo $(ARGS)
 
 bench-gas: setup ## Gas of every operation and of whole job lifecycles, as a table
 	$(BIN)/python benchmarks/gas.py
@@ -88,7 +88,7 @@ frontend: $(FRONTEND)/node_modules/.installed ## Build the dashboard into fronte
 	cd $(FRONTEND) && npm run build
 
 dashboard: setup frontend ## Serve the dashboard for the deployment on TESSERA_RPC_URL at http://127.0.0.1:8080
-	$(BIN)/python -m offchain.dashboard $(ARGS)
+	$(BIN)/tessera dashboard $(ARGS)
 
 # Debian's chromium for tests/browser; without it (or without root) those tests skip and say how to enable them.
 browser-deps:

@@ -83,11 +83,24 @@ def ipfs_serve(
         list[str] | None,
         typer.Option("--allow-origin", help="A browser origin allowed to call the RPC API (repeatable)."),
     ] = None,
+    host: Annotated[str, typer.Option(help="Loopback address to bind.")] = "127.0.0.1",
+    max_add_bytes: Annotated[
+        int | None,
+        typer.Option(
+            "--max-add-bytes",
+            min=1,
+            help="Largest upload accepted by add \\[default: 64 MiB].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the embedded store as a trustless gateway and a Kubo RPC subset on 127.0.0.1.
 
     Workers share it with TESSERA_IPFS=http://127.0.0.1:PORT. Example: tessera ipfs serve --port 5080
     """
-    from offchain.ipfs.serve import run_server
+    from offchain.ipfs.serve import Limits, run_server
 
-    run_server(state(ctx).settings.ipfs_dir, port=port, allow_origins=allow_origin or ())
+    limits = Limits() if max_add_bytes is None else Limits(max_add_bytes=max_add_bytes)
+    run_server(
+        state(ctx).settings.ipfs_dir, host=host, port=port, allow_origins=allow_origin or (), limits=limits
+    )

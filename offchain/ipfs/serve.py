@@ -23,7 +23,6 @@ CAR responses, IPNS.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import mimetypes
@@ -535,32 +534,3 @@ def run_server(
     finally:
         signal.signal(signal.SIGTERM, previous)
         server.stop()
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m offchain.ipfs.serve", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("--store", type=Path, default=Path(".tessera/ipfs"), help="the block store folder")
-    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
-                        help="a browser origin allowed to call the RPC API (repeatable)")  # fmt: skip
-    parser.add_argument("--max-add-bytes", type=int, default=MAX_ADD_BYTES)
-    args = parser.parse_args(argv)
-    try:
-        run_server(
-            args.store,
-            host=args.host,
-            port=args.port,
-            allow_origins=args.allow_origin,
-            limits=Limits(max_add_bytes=args.max_add_bytes),
-        )
-    except TesseraError as err:
-        print(err, file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

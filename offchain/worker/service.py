@@ -2,7 +2,7 @@
 
 Parts: a failover `Web3`, the deployment manifest and typed bindings, the signing key, one SQLite file
 holding the chain layer's `ChainStore` (transactions, log cursor) and the worker's job `Ledger`, the
-`TxManager`, the `LogPoller`, the IPFS backend, the compute port and the `Pipeline`.
+`TxManager`, the `LogPoller` (which feeds the `ChainClock` that deadlines are judged on), the IPFS backend, the compute port and the `Pipeline`.
 
 Threads, not asyncio: web3's synchronous API, SQLite and a compute layer that already runs workloads in
 child processes make blocking calls in a few threads the simplest correct design. APScheduler 3.x's
@@ -29,16 +29,17 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from offchain.chain.bindings import Event, Tessera
+from offchain.chain.clock import ChainClock
 from offchain.chain.keys import load_account
 from offchain.chain.logs import LogPoller, Reorg
 from offchain.chain.manifest import Manifest, load_manifest
 from offchain.chain.preflight import PreflightReport, preflight
 from offchain.chain.protocol import SlashReason
-from offchain.chain.rpc import connect
+from offchain.chain.rpc import connect, raw_block
 from offchain.chain.store import ChainStore, SqliteFile
 from offchain.chain.txmanager import FeePolicy, TxManager
 from offchain.ipfs.backend import IpfsBackend
-from offchain.ipfs.factory import open_backend
+from offchain.ipfs.open import open_ipfs
 from offchain.settings import Settings
 from offchain.worker import faults
 from offchain.worker.compute_port import ComputePort
@@ -51,12 +52,6 @@ log = logging.getLogger(__name__)
 HEARTBEAT_S = 15.0
 EMISSION_S = 60.0
 SLASH_REASONS = {int(reason): reason.name.lower() for reason in SlashReason}  # 1: wrong_result, 2: liveness
-
-
-def open_ipfs(settings: Settings) -> IpfsBackend:
-    """The IPFS backend ``settings.ipfs`` names: 'local', a Kubo RPC URL, or 'gateway:<URL>' (the local
-    store, filled from that trustless gateway)."""
-    return open_backend(settings.ipfs, store_dir=settings.ipfs_dir, timeout_s=settings.ipfs_timeout_s)
 
 
 def default_compute(settings: Settings) -> ComputePort:
@@ -77,13 +72,17 @@ class Worker:
         ipfs: IpfsBackend | None = None,
         compute: ComputePort | None = None,
         clock: Callable[[], float] = time.time,
+        ticks: Callable[[], float] = time.monotonic,
         make_salt: Callable[[], bytes] | None = None,
         require_stake: bool = True,
     ) -> None:
         """Everything but ``settings`` is injectable (tests, the demo running several workers in one
-        process); defaults are built from ``settings`` in `setup`."""
+        process); defaults are built from ``settings`` in `setup`. ``clock``: wall time, for records
+        (ledger timestamps, a stuck transaction's age); ``ticks``: the monotonic time the `ChainClock`
+        adds to the newest head's timestamp (deadlines are chain time, never the wall clock)."""
         self.settings = settings
         self.clock = clock
+        self.chain_clock = ChainClock(ticks=ticks)
         self.metrics = WorkerMetrics()
         self._account = account
         self._w3 = w3
@@ -121,6 +120,7 @@ class Worker:
         manifest_file = s.manifest_path(chain_id)
         self.manifest = load_manifest(manifest_file)
         self.contracts = Tessera(self.w3, self.manifest)
+        self.chain_clock.observe_block(raw_block(self.w3, "latest") or {})  # until the first poll
         self.account = self._account or load_account(s)
         self.report = preflight(
             self.w3,
@@ -155,6 +155,7 @@ class Worker:
             start_block=start,
             confirmations=s.confirmations,
             max_range=s.log_range_blocks,
+            clock=self.chain_clock,
         )
         ipfs = self._ipfs or open_ipfs(s)
         compute = self._compute or default_compute(s)
@@ -178,7 +179,7 @@ class Worker:
             policy=policy,
             jobs_dir=s.data_dir / "jobs",
             metrics=self.metrics,
-            clock=self.clock,
+            chain_time=self.chain_clock.now,
             stopping=self._stop.is_set,
             **extra,
         )

@@ -39,11 +39,12 @@ def processes_mentioning(text: str) -> list[int]:
 
 @pytest.fixture
 def run_demo(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run `python -m offchain.demo ARGS...` from an unrelated folder, as `make demo` does."""
+    """Run `tessera demo ARGS...` (as `python -m offchain.cli demo`) from an unrelated folder, as `make demo`
+    does."""
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "offchain.demo", *args],
+            [sys.executable, "-m", "offchain.cli", "demo", *args],
             cwd=tmp_path,
             env=demo_env(tmp_path),
             capture_output=True,

@@ -18,7 +18,7 @@ def test_interrupt_while_jobs_run(tmp_path):
     log = tmp_path / "demo.out"
     with open(log, "w") as out:
         demo = subprocess.Popen(
-            [sys.executable, "-m", "offchain.demo"], cwd=tmp_path, env=demo_env(tmp_path), stdout=out,
+            [sys.executable, "-m", "offchain.cli", "demo"], cwd=tmp_path, env=demo_env(tmp_path), stdout=out,
             stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         try:

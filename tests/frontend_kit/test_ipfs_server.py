@@ -205,9 +205,11 @@ def test_the_command_serves_the_store_until_sigterm(tmp_path):
         [
             sys.executable,
             "-m",
-            "offchain.ipfs.serve",
-            "--store",
+            "offchain.cli",
+            "--ipfs-dir",
             str(tmp_path / "store"),
+            "ipfs",
+            "serve",
             "--port",
             str(port),
         ],
