@@ -150,7 +150,7 @@ def start_chain(demo: Demo, stack: ExitStack) -> None:
 
 
 def deploy(demo: Demo) -> None:
-    from offchain.cli import run_deploy_script
+    from offchain.deploy_script import run_deploy_script
 
     assert demo.chain is not None
     with demo.step("contracts deployed by scripts/deploy.py (scripts/params/local.json)"):
