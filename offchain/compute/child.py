@@ -8,7 +8,8 @@ into the directory (cwd, HOME, TMPDIR, caches, stdout and stderr to ``child.log`
 (RLIMIT_DATA at its footprint now plus the job's ``max_memory_mb``) and file sizes, loads the inputs
 (safetensors only), runs the workload, and writes ``result.safetensors`` and ``status.json``. Every
 failure is written to ``status.json`` as a code the parent turns back into its error class.
-Each process runs at most one job.
+Each process runs at most one job. ``run_forked`` is the same job in a process forked from the executor
+zygote (``executor_zygote``), which has imported this module and torch once for many jobs.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from offchain.compute.determinism import canonical_outputs, configure_torch, device_class, resolve_device
 from offchain.compute.errors import ComputeError, WorkloadFailed, WorkloadOom
+from offchain.compute.inputformats import load_input
 from offchain.compute.jobdir import (
     JOB_FILE,
     LOG_FILE,
@@ -38,7 +41,7 @@ from offchain.compute.jobdir import (
     write_atomically,
 )
 from offchain.compute.spec import JobSpec, Quantized, parse_spec
-from offchain.compute.tensorio import canonical_bytes, load_tensor_file
+from offchain.compute.tensorio import canonical_bytes
 
 RESULT_FORMAT_VERSION = "1"
 FILE_SIZE_SLACK = 16 << 20  # room for child.log and status.json beside the result
@@ -61,13 +64,38 @@ def main(argv: list[str] | None = None) -> int:
     line = sys.stdin.readline().strip()
     if not line:
         return 0  # the runner closed our stdin without a job
-    job_dir = Path(line)
-    try:
-        enter_job_dir(job_dir)
+
+    def ready_device() -> torch.device:
         if startup_failure is not None:
             raise startup_failure
         assert device is not None
-        status = run_job(job_dir, device, threads)
+        return device
+
+    return serve(Path(line), threads, ready_device)
+
+
+def run_forked(job_dir: Path, choice: DeviceChoice, threads: int, ready_fd: int) -> int:
+    """A job in a process forked from the zygote (``executor_zygote``): torch is imported, nothing else is.
+
+    Moves into ``job_dir`` first, then gets ready (torch settings, device, thread pools: milliseconds on
+    CPU), writes one byte to ``ready_fd`` and runs the job; the exit status is ``main``'s.
+    """
+
+    def ready_device() -> torch.device:
+        try:
+            return get_ready(choice, threads)
+        finally:
+            os.write(ready_fd, b"R")
+            os.close(ready_fd)
+
+    return serve(job_dir, threads, ready_device)
+
+
+def serve(job_dir: Path, threads: int, ready_device: Callable[[], torch.device]) -> int:
+    """Enter ``job_dir``, get the device, run the job and write ``status.json`` whatever happens."""
+    try:
+        enter_job_dir(job_dir)
+        status = run_job(job_dir, ready_device(), threads)
     except BaseException as exc:  # noqa: BLE001 - every failure must reach status.json
         traceback.print_exc()
         code, message, hint = classify(exc)
@@ -109,7 +137,7 @@ def run_job(job_dir: Path, device: torch.device, threads: int) -> ChildStatus:
     _bound_file_size(job.max_result_bytes + FILE_SIZE_SLACK)
 
     inputs = {
-        name: load_tensor_file(input_path(job_dir, name), source=f"input {name!r}")
+        name: load_input(spec.workload, name, input_path(job_dir, name), source=f"input {name!r}")
         for name in sorted(spec.inputs)
     }
     start, start_cpu = time.perf_counter(), time.process_time()

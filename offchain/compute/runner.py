@@ -1,5 +1,10 @@
 """Run one job's workload in a child process with a time limit, a memory bound and a clean teardown.
 
+Two executors (``RunnerConfig.executor``). ``fork`` (the default): one warm zygote per device slot has
+imported torch once and forks a fresh child per job (see ``executor`` for what isolation that keeps and
+what it gives up); a job waits for a free slot, so a device runs one job at a time. ``spawn``: what
+follows, a fresh interpreter per job. Both lay out the job directory, supervise and collect alike.
+
 The child is ``subprocess`` + exec of ``python -P -m offchain.compute.child``: a fresh interpreter inherits
 no CUDA context, lock or thread from the worker (fork would), gets its own process group from
 ``start_new_session``, and needs no pickling of arguments (multiprocessing spawn would).
@@ -34,18 +39,21 @@ import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import offchain
+from offchain.compute.devices import slot_device
 from offchain.compute.errors import (
     ComputeError,
     InputInvalid,
     JobDirNotEmpty,
-    UnsafeWeights,
     WorkloadFailed,
     WorkloadOom,
     WorkloadTimeout,
     error_for_code,
 )
+from offchain.compute.executor import ExecutorConfig, ExecutorPool, JobExit
+from offchain.compute.inputformats import check_input_bytes, check_input_file
 from offchain.compute.jobdir import (
     INPUT_DIR,
     JOB_FILE,
@@ -60,7 +68,6 @@ from offchain.compute.jobdir import (
     input_path,
 )
 from offchain.compute.spec import JobSpec, canonical_spec_bytes
-from offchain.compute.tensorio import check_safetensors, check_safetensors_file
 
 # Passed through to the child; everything else in the worker's environment (keys, RPC URLs) is withheld.
 _ENV_PASSED = (
@@ -91,7 +98,11 @@ class RunnerConfig:
     the spec's ``max_memory_mb``. ``prestart`` is how many ready children to keep waiting for the next
     jobs (0: start one per job, when the job comes). ``child_command`` replaces
     ``python -P -m offchain.compute.child`` (tests start misbehaving children with it); READY_FD, DEVICE
-    and THREADS are appended to it.
+    and THREADS are appended to it. ``prestart`` and ``child_command`` are for the ``spawn`` executor.
+
+    ``executor="fork"`` runs one zygote per entry of ``devices`` (``cpu``, ``cuda``, ``cuda:N``, ``mps``;
+    empty: one slot of ``device``), recycled after ``recycle_after`` jobs; ``zygote_command`` replaces
+    ``python -P -m offchain.compute.executor_zygote`` (tests again).
     """
 
     device: DeviceChoice = "auto"
@@ -102,6 +113,16 @@ class RunnerConfig:
     max_result_bytes: int = 256 << 20
     prestart: int = 1
     child_command: Sequence[str] | None = None
+    executor: Literal["fork", "spawn"] = "fork"
+    devices: tuple[str, ...] = ()
+    recycle_after: int = 256
+    zygote_command: Sequence[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.child_command is not None and self.executor != "spawn":
+            raise ValueError("child_command replaces the spawned child: set executor='spawn' with it")
+        if self.recycle_after < 1:
+            raise ValueError(f"recycle_after must be at least 1, got {self.recycle_after}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,36 +189,56 @@ class _Child:
         os.close(self.ready_read)
 
 
-@dataclass(slots=True)
-class _Exit:
-    returncode: int
-    timed_out: str | None  # why the runner killed it, when it did
-    startup_s: float
+_Exit = JobExit  # how a child ended: exit status, why the runner killed it (if it did), start-up time
 
 
 class WorkloadRunner:
-    """Runs jobs, each in a fresh child process; thread-safe; ``close`` stops the standby children."""
+    """Runs jobs, each in a fresh child process; thread-safe; ``close`` stops standby children and zygotes."""
 
     def __init__(self, config: RunnerConfig | None = None) -> None:
         self.config = config or RunnerConfig()
         self._lock = threading.Lock()
         self._standby: list[_Child] = []
-        self._finalizer = weakref.finalize(self, _discard_all, self._standby)
+        self._pool: ExecutorPool | None = None
+        if self.config.executor == "fork":
+            self._pool = ExecutorPool([self._executor_config(slot) for slot in self.slots])
+        self._finalizer = weakref.finalize(self, _discard_all, self._standby, self._pool)
 
-    def run(self, spec: JobSpec, inputs: Mapping[str, bytes | Path], job_dir: Path) -> JobResult:
+    @property
+    def slots(self) -> tuple[str, ...]:
+        """The device slots jobs run on, one job each at a time (``fork``); ``spawn`` has no such bound."""
+        return self.config.devices or (self.config.device,)
+
+    def run(
+        self,
+        spec: JobSpec,
+        inputs: Mapping[str, bytes | Path],
+        job_dir: Path,
+        *,
+        timeout_s: float | None = None,
+    ) -> JobResult:
         """Run ``spec`` on ``inputs`` (name -> safetensors bytes or file) in the fresh ``job_dir``.
 
+        The workload may run for the spec's ``max_runtime_s`` or ``timeout_s``, whichever is shorter (the
+        caller's time left before its deadline; the limit never changes the result). With the ``fork``
+        executor, waiting for a free device slot counts against ``timeout_s`` too.
         Raises a ``ComputeError`` subclass for every job-level failure; the caller records its ``code``.
         """
         started = time.perf_counter()
         job_dir = Path(job_dir).resolve()
+        runtime_s, limit_name = float(spec.resources.max_runtime_s), "max_runtime_s"
+        if timeout_s is not None and timeout_s < runtime_s:
+            runtime_s, limit_name = max(0.0, timeout_s), "the runner's timeout_s"
+        limit_name = f"{limit_name}={runtime_s:g}"
         self._prepare(spec, inputs, job_dir)
+        if self._pool is not None:
+            return self._run_forked(job_dir, started, runtime_s, limit_name)
         child = self._take_standby()
         prestarted = child is not None
         if child is None:
             child = self._spawn(job_dir)
         try:
-            outcome = self._supervise(spec, child, job_dir)
+            outcome = self._supervise(child, job_dir, runtime_s, limit_name)
         finally:
             child.discard()
             try:
@@ -207,10 +248,13 @@ class WorkloadRunner:
         return self._collect(job_dir, outcome, started, prestarted)
 
     def prestart(self, *, wait_s: float = 0.0) -> bool:
-        """Start standby children up to ``config.prestart``; they get ready in the background.
+        """Start standby children up to ``config.prestart`` (``fork``: every idle slot's zygote); they get
+        ready in the background.
 
         With ``wait_s``, wait up to that long for all of them to be ready; returns whether they are.
         """
+        if self._pool is not None:
+            return self._pool.prestart(wait_s)
         with self._lock:
             for child in [child for child in self._standby if not _alive(child)]:
                 self._standby.remove(child)
@@ -222,7 +266,8 @@ class WorkloadRunner:
         return all(child.poll_ready(deadline) for child in standby)
 
     def close(self) -> None:
-        """Stop the standby children. The runner still works afterwards, starting a child per job."""
+        """Stop the standby children and the zygotes. A ``spawn`` runner still works afterwards, starting a
+        child per job; a ``fork`` runner refuses further jobs."""
         with self._lock:
             self._finalizer()
 
@@ -249,13 +294,13 @@ class WorkloadRunner:
         for name in sorted(inputs):
             source, what = inputs[name], f"input {name!r} ({spec.inputs[name]})"
             if isinstance(source, bytes):
-                check_safetensors(source, source=what)
+                check_input_bytes(spec.workload, name, source, source=what)
                 input_path(job_dir, name).write_bytes(source)
             else:  # check the copy the child will read, not the original (which could still change)
                 shutil.copyfile(source, input_path(job_dir, name))
                 try:
-                    check_safetensors_file(input_path(job_dir, name), source=what)
-                except UnsafeWeights:
+                    check_input_file(spec.workload, name, input_path(job_dir, name), source=what)
+                except ComputeError:
                     input_path(job_dir, name).unlink()
                     raise
         memory_mb = spec.resources.max_memory_mb
@@ -269,6 +314,41 @@ class WorkloadRunner:
         (job_dir / JOB_FILE).write_text(job.model_dump_json())
 
     # --- during -------------------------------------------------------------------------------------
+    def _run_forked(self, job_dir: Path, started: float, runtime_s: float, limit_name: str) -> JobResult:
+        assert self._pool is not None
+        executor = self._pool.acquire(started + runtime_s)
+        if executor is None:
+            raise WorkloadTimeout(
+                f"no device slot of {list(self.slots)} was free before {limit_name} ran out"
+                if self._finalizer.alive
+                else "the runner is closed",
+                hint="run fewer jobs at once, or add device slots (TESSERA_DEVICES)",
+            )
+        try:
+            outcome, prestarted = executor.run(job_dir, runtime_s, limit_name)
+        finally:
+            self._pool.release(executor)
+        return self._collect(job_dir, outcome, started, prestarted)
+
+    def _executor_config(self, slot: str) -> ExecutorConfig:
+        config = self.config
+        device, cuda_visible = slot_device(slot, os.environ.get("CUDA_VISIBLE_DEVICES"))
+        env = self._child_env(_NOWHERE)
+        env["OPENBLAS_NUM_THREADS"] = "1"  # numpy's BLAS pool would be a second thread at fork time
+        if cuda_visible is not None:
+            env["CUDA_VISIBLE_DEVICES"] = cuda_visible
+        return ExecutorConfig(
+            command=tuple(
+                config.zygote_command or (sys.executable, "-P", "-m", "offchain.compute.executor_zygote")
+            ),
+            env=env,
+            device=device,
+            threads=config.threads,
+            startup_timeout_s=config.startup_timeout_s,
+            kill_grace_s=config.kill_grace_s,
+            recycle_after=config.recycle_after,
+        )
+
     def _take_standby(self) -> _Child | None:
         """A standby child that is alive and ready or still within its start-up time; stale ones go."""
         with self._lock:
@@ -305,7 +385,7 @@ class WorkloadRunner:
             output.close()
         return _Child(process, os.pidfd_open(process.pid), ready_read, spawned=time.perf_counter())
 
-    def _supervise(self, spec: JobSpec, child: _Child, job_dir: Path) -> _Exit:
+    def _supervise(self, child: _Child, job_dir: Path, runtime_s: float, limit_name: str) -> _Exit:
         config = self.config
         handed_over = time.perf_counter()
         assert child.process.stdin is not None
@@ -318,9 +398,9 @@ class WorkloadRunner:
             return _Exit(_returncode(child), why, time.perf_counter() - handed_over)
         began = max(handed_over, child.ready_at or time.perf_counter())
         startup_s = began - handed_over
-        if not _wait_readable([child.pidfd], began + spec.resources.max_runtime_s):
+        if not _wait_readable([child.pidfd], began + runtime_s):
             self._terminate(child)
-            why = f"the workload ran past max_runtime_s={spec.resources.max_runtime_s}"
+            why = f"the workload ran past {limit_name}"
             return _Exit(_returncode(child), why, startup_s)
         return _Exit(_returncode(child), None, startup_s)
 
@@ -397,9 +477,11 @@ def _crash_error(job_dir: Path, returncode: int) -> ComputeError:
     return WorkloadFailed(f"{how}: {last or 'no output'}")
 
 
-def _discard_all(children: list[_Child]) -> None:
+def _discard_all(children: list[_Child], pool: ExecutorPool | None) -> None:
     while children:
         children.pop().discard()
+    if pool is not None:
+        pool.close()
 
 
 def _alive(child: _Child) -> bool:

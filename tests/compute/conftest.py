@@ -11,7 +11,7 @@ import pytest
 
 from offchain.compute.runner import RunnerConfig, WorkloadRunner
 
-from .support import HOSTILE_CHILD
+from .support import HOSTILE_CHILD, HOSTILE_ZYGOTE
 
 
 @pytest.fixture
@@ -34,10 +34,22 @@ def make_runner() -> Iterator[Callable[..., WorkloadRunner]]:
 
 @pytest.fixture
 def hostile_runner(make_runner: Callable[..., WorkloadRunner]) -> Callable[..., WorkloadRunner]:
-    """A runner whose child is ``hostile_child.py`` in the given mode."""
+    """A ``spawn`` runner whose child is ``hostile_child.py`` in the given mode."""
 
     def make(mode: str, **overrides: Any) -> WorkloadRunner:
-        return make_runner(child_command=(sys.executable, "-P", str(HOSTILE_CHILD), mode), **overrides)
+        command = (sys.executable, "-P", str(HOSTILE_CHILD), mode)
+        return make_runner(executor="spawn", child_command=command, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def hostile_zygote_runner(make_runner: Callable[..., WorkloadRunner]) -> Callable[..., WorkloadRunner]:
+    """A ``fork`` runner whose zygote is ``hostile_zygote.py`` in the given mode."""
+
+    def make(mode: str, **overrides: Any) -> WorkloadRunner:
+        command = (sys.executable, "-P", str(HOSTILE_ZYGOTE), mode)
+        return make_runner(executor="fork", zygote_command=command, **overrides)
 
     return make
 

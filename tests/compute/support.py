@@ -9,6 +9,7 @@ from typing import Any
 from offchain.compute.spec import JobSpec, parse_spec
 
 HOSTILE_CHILD = Path(__file__).with_name("hostile_child.py")
+HOSTILE_ZYGOTE = Path(__file__).with_name("hostile_zygote.py")
 # Syntactically valid CIDs (the runner is handed bytes; nothing is fetched in these tests).
 WEIGHTS_CID = "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG"
 INPUT_CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"

@@ -1,4 +1,4 @@
-"""A runner starts the next child ahead of time: it takes the next job at once, with the same result bytes.
+"""A ``spawn`` runner starts the next child ahead of time: it takes the next job at once, same result bytes.
 
 Each standby child runs at most one job; a dead one is replaced by a fresh start; ``close`` stops them;
 and a standby whose runner disappears exits by itself (its stdin closes), so none is ever orphaned.
@@ -30,7 +30,7 @@ def _wait_gone(pid: int, timeout_s: float = 10.0) -> bool:
 def test_standby_takes_the_next_job_and_is_replaced_and_stopped(
     make_runner: Callable[..., WorkloadRunner], tmp_path: Path
 ) -> None:
-    runner = make_runner(prestart=1)
+    runner = make_runner(executor="spawn", prestart=1)
     spec = demo_models.matmul_spec(n=32, seed=6)
 
     cold = runner.run(spec, {}, tmp_path / "cold")
@@ -56,7 +56,7 @@ def test_a_standby_exits_when_its_runner_dies(tmp_path: Path) -> None:
         """
         import os
         from offchain.compute.runner import RunnerConfig, WorkloadRunner
-        runner = WorkloadRunner(RunnerConfig(device="cpu", prestart=1))
+        runner = WorkloadRunner(RunnerConfig(device="cpu", executor="spawn", prestart=1))
         assert runner.prestart(wait_s=120)
         print(runner._standby[0].process.pid, flush=True)
         os._exit(0)  # no clean-up at all, as if the worker were killed
