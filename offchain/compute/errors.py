@@ -36,6 +36,14 @@ class UnsafeWeights(ComputeError):
     )
 
 
+class UnsafeModel(ComputeError):
+    code = "E_UNSAFE_MODEL"
+    default_hint = (
+        "export the model with torch.export.export and torch.export.save, static shapes and standard ATen "
+        "operators only; offchain.compute.export_tool checks an archive the way workers do"
+    )
+
+
 class InputInvalid(ComputeError):
     code = "E_INPUT_INVALID"
     default_hint = "fix the input tensors so their names, shapes and dtypes match what the workload expects"
@@ -73,6 +81,7 @@ _BY_CODE: dict[str, type[ComputeError]] = {
         SpecMalformed,
         SpecTooLarge,
         UnsafeWeights,
+        UnsafeModel,
         InputInvalid,
         WorkloadTimeout,
         WorkloadOom,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from offchain.compute.inputformats import check_input_file
 from offchain.compute.runner import RunnerConfig, WorkloadRunner
 from offchain.compute.spec import JobSpec, parse_spec
-from offchain.compute.tensorio import check_safetensors_file
 from offchain.settings import Settings
 from offchain.worker.compute_port import ComputeOutput, SpecSummary
 
@@ -34,10 +34,11 @@ class OffchainCompute:
         )
 
     def check_inputs(self, summary: SpecSummary, inputs: dict[str, Path]) -> None:
-        """The runner's own check, early: every input is plain safetensors with a sane header (the
-        runner checks its copy again before the child reads it)."""
+        """The runner's own check, early: every input is plain safetensors with a sane header, or a
+        checked torch.export archive where the workload takes one (the runner checks its copy again)."""
         for name, path in inputs.items():
-            check_safetensors_file(path, source=f"input {name!r} ({summary.input_cids[name]})")
+            source = f"input {name!r} ({summary.input_cids[name]})"
+            check_input_file(summary.spec.workload, name, path, source=source)
 
     def run(
         self, summary: SpecSummary, inputs: dict[str, Path], job_dir: Path, *, timeout_s: float

@@ -68,7 +68,7 @@ def test_spec_digest_is_sha256_of_the_uploaded_bytes() -> None:
 def test_json_schema_offers_every_workload_by_name() -> None:
     schema = json_schema()
     mapping = schema["properties"]["workload"]["discriminator"]["mapping"]
-    assert set(mapping) == set(registry()) == {"matmul", "mlp-infer", "mlp-train"}
+    assert set(mapping) == set(registry()) == {"matmul", "mlp-infer", "mlp-train", "export"}
     assert schema["additionalProperties"] is False
     assert set(schema["required"]) == {"version", "workload"}
     json.dumps(schema)  # plain JSON, ready to serve

@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from offchain.compute.workloads.base import Workload
+from offchain.compute.workloads.export import Export
 from offchain.compute.workloads.matmul import Matmul
 from offchain.compute.workloads.mlp import MlpInfer, MlpTrain
 
-WORKLOAD_CLASSES: tuple[type[Workload], ...] = (Matmul, MlpInfer, MlpTrain)
+WORKLOAD_CLASSES: tuple[type[Workload], ...] = (Matmul, MlpInfer, MlpTrain, Export)
 
 
 def registry() -> Mapping[str, type[Workload]]:
@@ -21,4 +22,4 @@ def registry() -> Mapping[str, type[Workload]]:
     return MappingProxyType({cls.workload_name(): cls for cls in WORKLOAD_CLASSES})
 
 
-__all__ = ["WORKLOAD_CLASSES", "Matmul", "MlpInfer", "MlpTrain", "Workload", "registry"]
+__all__ = ["WORKLOAD_CLASSES", "Export", "Matmul", "MlpInfer", "MlpTrain", "Workload", "registry"]

@@ -30,6 +30,8 @@ class Workload(BaseModel):
     name: str
     required_inputs: ClassVar[frozenset[str]] = frozenset()
     optional_inputs: ClassVar[frozenset[str]] = frozenset()
+    archive_inputs: ClassVar[frozenset[str]] = frozenset()
+    """Inputs that are ``torch.export`` archives rather than safetensors (see ``inputformats``)."""
 
     @classmethod
     def workload_name(cls) -> str:

@@ -1,0 +1,125 @@
+"""The reference models exported for the ``export`` workload: archive bytes, seeded inputs and job specs.
+
+``reference_job(name)`` builds one of ``REFERENCE_MODELS`` from its seed, exports it
+(``torch.export.export``, then ``torch.export.save``), checks it as a worker would, and returns the checked
+archive rebuilt without metadata (``ValidatedArchive.clean_bytes``) with a fixed serialization id, so the
+same torch build always gives the same bytes, hence the same CID. Its inputs are canonical safetensors.
+``export_spec`` writes the job spec for uploaded CIDs; ``example_export_specs`` does both for the demo.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from offchain.compute.demo_models import ContentStore
+from offchain.compute.spec import Determinism, Exact, JobSpec, Resources, canonical_spec_bytes
+from offchain.compute.workloads import Export
+
+if TYPE_CHECKING:
+    import torch
+
+REFERENCE_MODELS = ("gpt", "cnn", "lora")
+_METADATA = {"tessera.demo": "1"}
+_SERIALIZATION_ID = ".data/serialization_id"
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceJob:
+    """One exported model: its ``.pt2`` bytes, its ``input`` safetensors bytes, the outputs to return."""
+
+    name: str
+    archive: bytes
+    inputs: bytes
+    outputs: tuple[str, ...] | None
+
+
+def reference_job(name: str) -> ReferenceJob:
+    """Build, export and check reference model ``name`` (one of ``REFERENCE_MODELS``)."""
+    builders: dict[str, Callable[[], tuple[torch.nn.Module, dict[str, torch.Tensor], Sequence[str] | None]]]
+    builders = {"gpt": _gpt, "cnn": _cnn, "lora": _lora}
+    if name not in builders:
+        raise ValueError(f"unknown reference model {name!r}; choose one of {REFERENCE_MODELS}")
+    module, example, outputs = builders[name]()
+    return ReferenceJob(
+        name=name,
+        archive=export_archive(module, example),
+        inputs=_safetensors(example),
+        outputs=tuple(outputs) if outputs else None,
+    )
+
+
+def export_archive(module: torch.nn.Module, example: dict[str, torch.Tensor]) -> bytes:
+    """``torch.export`` ``module`` on ``example`` (keyword order = argument order), checked and pinned."""
+    import torch
+
+    from offchain.compute.archive import validate_archive
+
+    program = torch.export.export(module, tuple(example.values()))
+    buffer = io.BytesIO()
+    torch.export.save(program, buffer)
+    checked = validate_archive(buffer.getvalue())
+    members = dict(checked.members)
+    members[_SERIALIZATION_ID] = b"0" * len(members[_SERIALIZATION_ID])
+    return dataclasses.replace(checked, members=members).clean_bytes()
+
+
+def export_spec(
+    *,
+    model_cid: str,
+    input_cid: str | None,
+    outputs: Sequence[str] | None = None,
+    determinism: Determinism | None = None,
+    max_runtime_s: int = 120,
+    max_memory_mb: int = 1024,
+) -> JobSpec:
+    """An ``export`` job on an uploaded archive and (when the model takes any) its uploaded inputs."""
+    inputs = {"model": model_cid} | ({"input": input_cid} if input_cid is not None else {})
+    return JobSpec(
+        version=1,
+        workload=Export(name="export", outputs=list(outputs) if outputs else None),
+        inputs=inputs,
+        resources=Resources(max_runtime_s=max_runtime_s, max_memory_mb=max_memory_mb),
+        determinism=determinism or Exact(mode="exact"),
+    )
+
+
+def example_export_specs(store: ContentStore, names: Sequence[str] = REFERENCE_MODELS) -> dict[str, bytes]:
+    """Export and upload reference models to ``store``; canonical spec bytes by ``export:<name>``."""
+    specs = {}
+    for name in names:
+        job = reference_job(name)
+        spec = export_spec(
+            model_cid=str(store.add_bytes(job.archive)),
+            input_cid=str(store.add_bytes(job.inputs)),
+            outputs=job.outputs,
+        )
+        specs[f"export:{name}"] = canonical_spec_bytes(spec)
+    return specs
+
+
+def _gpt() -> tuple[torch.nn.Module, dict[str, torch.Tensor], Sequence[str] | None]:
+    from offchain.compute.models import gpt
+
+    return gpt.build(), {"ids": gpt.prompt_ids()}, None
+
+
+def _cnn() -> tuple[torch.nn.Module, dict[str, torch.Tensor], Sequence[str] | None]:
+    from offchain.compute.models import cnn
+
+    return cnn.build(), {"images": cnn.images()}, None
+
+
+def _lora() -> tuple[torch.nn.Module, dict[str, torch.Tensor], Sequence[str] | None]:
+    from offchain.compute.models import lora
+
+    return lora.build(), lora.batch(), ("loss", "lora_a", "lora_b")
+
+
+def _safetensors(tensors: dict[str, torch.Tensor]) -> bytes:
+    from offchain.compute.tensorio import canonical_bytes
+
+    return canonical_bytes({name: tensor.contiguous() for name, tensor in tensors.items()}, _METADATA)
