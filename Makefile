@@ -69,6 +69,7 @@ bench: setup ## All benchmarks, each printing a table of ratios against a baseli
 	$(BIN)/python benchmarks/gas.py
 	$(BIN)/python benchmarks/cid.py
 	$(BIN)/python benchmarks/runner.py
+	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/worker.py
 
 soak: setup ## 3 workers vs anvil with random faults for $(SOAK_MINUTES) min; prints lost/duplicates
