@@ -458,6 +458,57 @@ export const tesseraTokenAbi = [
 
 export const stakingAbi = [
   {
+    "name": "OwnershipTransferred",
+    "inputs": [
+      {
+        "name": "previous_owner",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "new_owner",
+        "type": "address",
+        "indexed": true
+      }
+    ],
+    "anonymous": false,
+    "type": "event"
+  },
+  {
+    "name": "ParameterChanged",
+    "inputs": [
+      {
+        "name": "name",
+        "type": "string",
+        "indexed": false
+      },
+      {
+        "name": "value",
+        "type": "uint256",
+        "indexed": false
+      }
+    ],
+    "anonymous": false,
+    "type": "event"
+  },
+  {
+    "name": "OwnershipTransferStarted",
+    "inputs": [
+      {
+        "name": "previous_owner",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "new_owner",
+        "type": "address",
+        "indexed": true
+      }
+    ],
+    "anonymous": false,
+    "type": "event"
+  },
+  {
     "name": "OperatorRegistered",
     "inputs": [
       {
@@ -683,57 +734,6 @@ export const stakingAbi = [
     "type": "event"
   },
   {
-    "name": "ParameterChanged",
-    "inputs": [
-      {
-        "name": "name",
-        "type": "string",
-        "indexed": false
-      },
-      {
-        "name": "value",
-        "type": "uint256",
-        "indexed": false
-      }
-    ],
-    "anonymous": false,
-    "type": "event"
-  },
-  {
-    "name": "OwnershipTransferred",
-    "inputs": [
-      {
-        "name": "previous_owner",
-        "type": "address",
-        "indexed": true
-      },
-      {
-        "name": "new_owner",
-        "type": "address",
-        "indexed": true
-      }
-    ],
-    "anonymous": false,
-    "type": "event"
-  },
-  {
-    "name": "OwnershipTransferStarted",
-    "inputs": [
-      {
-        "name": "previous_owner",
-        "type": "address",
-        "indexed": true
-      },
-      {
-        "name": "new_owner",
-        "type": "address",
-        "indexed": true
-      }
-    ],
-    "anonymous": false,
-    "type": "event"
-  },
-  {
     "stateMutability": "view",
     "type": "function",
     "name": "owner",
@@ -775,6 +775,30 @@ export const stakingAbi = [
     "name": "accept_ownership",
     "inputs": [],
     "outputs": []
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "REASON_WRONG_RESULT",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint8"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "REASON_LIVENESS",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint8"
+      }
+    ]
   },
   {
     "stateMutability": "nonpayable",
@@ -1076,30 +1100,6 @@ export const stakingAbi = [
   {
     "stateMutability": "view",
     "type": "function",
-    "name": "REASON_WRONG_RESULT",
-    "inputs": [],
-    "outputs": [
-      {
-        "name": "",
-        "type": "uint8"
-      }
-    ]
-  },
-  {
-    "stateMutability": "view",
-    "type": "function",
-    "name": "REASON_LIVENESS",
-    "inputs": [],
-    "outputs": [
-      {
-        "name": "",
-        "type": "uint8"
-      }
-    ]
-  },
-  {
-    "stateMutability": "view",
-    "type": "function",
     "name": "MIN_UNBONDING_PERIOD",
     "inputs": [],
     "outputs": [
@@ -1359,6 +1359,57 @@ export const stakingAbi = [
 
 export const jobRegistryAbi = [
   {
+    "name": "OwnershipTransferred",
+    "inputs": [
+      {
+        "name": "previous_owner",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "new_owner",
+        "type": "address",
+        "indexed": true
+      }
+    ],
+    "anonymous": false,
+    "type": "event"
+  },
+  {
+    "name": "ParameterChanged",
+    "inputs": [
+      {
+        "name": "name",
+        "type": "string",
+        "indexed": false
+      },
+      {
+        "name": "value",
+        "type": "uint256",
+        "indexed": false
+      }
+    ],
+    "anonymous": false,
+    "type": "event"
+  },
+  {
+    "name": "OwnershipTransferStarted",
+    "inputs": [
+      {
+        "name": "previous_owner",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "new_owner",
+        "type": "address",
+        "indexed": true
+      }
+    ],
+    "anonymous": false,
+    "type": "event"
+  },
+  {
     "name": "JobPosted",
     "inputs": [
       {
@@ -1413,6 +1464,40 @@ export const jobRegistryAbi = [
       },
       {
         "name": "reveal_deadline",
+        "type": "uint256",
+        "indexed": false
+      }
+    ],
+    "anonymous": false,
+    "type": "event"
+  },
+  {
+    "name": "JobCancelled",
+    "inputs": [
+      {
+        "name": "job_id",
+        "type": "uint256",
+        "indexed": true
+      },
+      {
+        "name": "refunded",
+        "type": "uint256",
+        "indexed": false
+      }
+    ],
+    "anonymous": false,
+    "type": "event"
+  },
+  {
+    "name": "JobExpired",
+    "inputs": [
+      {
+        "name": "job_id",
+        "type": "uint256",
+        "indexed": true
+      },
+      {
+        "name": "refunded",
         "type": "uint256",
         "indexed": false
       }
@@ -1492,6 +1577,23 @@ export const jobRegistryAbi = [
     "type": "event"
   },
   {
+    "name": "JobFailed",
+    "inputs": [
+      {
+        "name": "job_id",
+        "type": "uint256",
+        "indexed": true
+      },
+      {
+        "name": "refunded",
+        "type": "uint256",
+        "indexed": false
+      }
+    ],
+    "anonymous": false,
+    "type": "event"
+  },
+  {
     "name": "WorkerPaid",
     "inputs": [
       {
@@ -1540,108 +1642,6 @@ export const jobRegistryAbi = [
         "name": "protocol_fee",
         "type": "uint256",
         "indexed": false
-      }
-    ],
-    "anonymous": false,
-    "type": "event"
-  },
-  {
-    "name": "JobFailed",
-    "inputs": [
-      {
-        "name": "job_id",
-        "type": "uint256",
-        "indexed": true
-      },
-      {
-        "name": "refunded",
-        "type": "uint256",
-        "indexed": false
-      }
-    ],
-    "anonymous": false,
-    "type": "event"
-  },
-  {
-    "name": "JobCancelled",
-    "inputs": [
-      {
-        "name": "job_id",
-        "type": "uint256",
-        "indexed": true
-      },
-      {
-        "name": "refunded",
-        "type": "uint256",
-        "indexed": false
-      }
-    ],
-    "anonymous": false,
-    "type": "event"
-  },
-  {
-    "name": "JobExpired",
-    "inputs": [
-      {
-        "name": "job_id",
-        "type": "uint256",
-        "indexed": true
-      },
-      {
-        "name": "refunded",
-        "type": "uint256",
-        "indexed": false
-      }
-    ],
-    "anonymous": false,
-    "type": "event"
-  },
-  {
-    "name": "ParameterChanged",
-    "inputs": [
-      {
-        "name": "name",
-        "type": "string",
-        "indexed": false
-      },
-      {
-        "name": "value",
-        "type": "uint256",
-        "indexed": false
-      }
-    ],
-    "anonymous": false,
-    "type": "event"
-  },
-  {
-    "name": "OwnershipTransferred",
-    "inputs": [
-      {
-        "name": "previous_owner",
-        "type": "address",
-        "indexed": true
-      },
-      {
-        "name": "new_owner",
-        "type": "address",
-        "indexed": true
-      }
-    ],
-    "anonymous": false,
-    "type": "event"
-  },
-  {
-    "name": "OwnershipTransferStarted",
-    "inputs": [
-      {
-        "name": "previous_owner",
-        "type": "address",
-        "indexed": true
-      },
-      {
-        "name": "new_owner",
-        "type": "address",
-        "indexed": true
       }
     ],
     "anonymous": false,
@@ -1723,6 +1723,126 @@ export const jobRegistryAbi = [
       {
         "name": "",
         "type": "bool"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "MAX_REPLICAS",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "UNKNOWN",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint8"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "OPEN",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint8"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "CLAIMED",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint8"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "COMMITTING",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint8"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "REVEALING",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint8"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "COMPLETED",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint8"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "FAILED",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint8"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "CANCELLED",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint8"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "EXPIRED",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint8"
       }
     ]
   },
@@ -2092,18 +2212,6 @@ export const jobRegistryAbi = [
   {
     "stateMutability": "view",
     "type": "function",
-    "name": "MAX_REPLICAS",
-    "inputs": [],
-    "outputs": [
-      {
-        "name": "",
-        "type": "uint256"
-      }
-    ]
-  },
-  {
-    "stateMutability": "view",
-    "type": "function",
     "name": "MAX_AMOUNT",
     "inputs": [],
     "outputs": [
@@ -2134,114 +2242,6 @@ export const jobRegistryAbi = [
       {
         "name": "",
         "type": "uint256"
-      }
-    ]
-  },
-  {
-    "stateMutability": "view",
-    "type": "function",
-    "name": "UNKNOWN",
-    "inputs": [],
-    "outputs": [
-      {
-        "name": "",
-        "type": "uint8"
-      }
-    ]
-  },
-  {
-    "stateMutability": "view",
-    "type": "function",
-    "name": "OPEN",
-    "inputs": [],
-    "outputs": [
-      {
-        "name": "",
-        "type": "uint8"
-      }
-    ]
-  },
-  {
-    "stateMutability": "view",
-    "type": "function",
-    "name": "CLAIMED",
-    "inputs": [],
-    "outputs": [
-      {
-        "name": "",
-        "type": "uint8"
-      }
-    ]
-  },
-  {
-    "stateMutability": "view",
-    "type": "function",
-    "name": "COMMITTING",
-    "inputs": [],
-    "outputs": [
-      {
-        "name": "",
-        "type": "uint8"
-      }
-    ]
-  },
-  {
-    "stateMutability": "view",
-    "type": "function",
-    "name": "REVEALING",
-    "inputs": [],
-    "outputs": [
-      {
-        "name": "",
-        "type": "uint8"
-      }
-    ]
-  },
-  {
-    "stateMutability": "view",
-    "type": "function",
-    "name": "COMPLETED",
-    "inputs": [],
-    "outputs": [
-      {
-        "name": "",
-        "type": "uint8"
-      }
-    ]
-  },
-  {
-    "stateMutability": "view",
-    "type": "function",
-    "name": "FAILED",
-    "inputs": [],
-    "outputs": [
-      {
-        "name": "",
-        "type": "uint8"
-      }
-    ]
-  },
-  {
-    "stateMutability": "view",
-    "type": "function",
-    "name": "CANCELLED",
-    "inputs": [],
-    "outputs": [
-      {
-        "name": "",
-        "type": "uint8"
-      }
-    ]
-  },
-  {
-    "stateMutability": "view",
-    "type": "function",
-    "name": "EXPIRED",
-    "inputs": [],
-    "outputs": [
-      {
-        "name": "",
-        "type": "uint8"
       }
     ]
   },
@@ -2468,6 +2468,18 @@ export const jobRegistryAbi = [
 
 export const rewardEmitterAbi = [
   {
+    "name": "JobRegistrySet",
+    "inputs": [
+      {
+        "name": "job_registry",
+        "type": "address",
+        "indexed": true
+      }
+    ],
+    "anonymous": false,
+    "type": "event"
+  },
+  {
     "name": "EmissionClaimed",
     "inputs": [
       {
@@ -2484,18 +2496,6 @@ export const rewardEmitterAbi = [
         "name": "amount",
         "type": "uint256",
         "indexed": false
-      }
-    ],
-    "anonymous": false,
-    "type": "event"
-  },
-  {
-    "name": "JobRegistrySet",
-    "inputs": [
-      {
-        "name": "job_registry",
-        "type": "address",
-        "indexed": true
       }
     ],
     "anonymous": false,
@@ -2840,8 +2840,6 @@ export const tesseraTokenConstants = {
 
 export const stakingConstants = {
   MAX_LOCKS: 8n,
-  REASON_WRONG_RESULT: 1,
-  REASON_LIVENESS: 2,
   MIN_UNBONDING_PERIOD: 345600n,
   MAX_UNBONDING_PERIOD: 5184000n,
   MIN_MIN_STAKE: 1000000000000000000n,
@@ -2849,13 +2847,20 @@ export const stakingConstants = {
   MIN_JAIL_PERIOD: 3600n,
   MAX_JAIL_PERIOD: 2592000n,
   MAX_SLASH_REWARD_BPS: 5000n,
+  REASON_WRONG_RESULT: 1,
+  REASON_LIVENESS: 2,
 } as const;
 
 export const jobRegistryConstants = {
-  MAX_REPLICAS: 8n,
   MAX_AMOUNT: 79228162514264337593543950335n,
   MIN_WINDOW: 30n,
   MAX_WINDOW: 86400n,
+  MAX_PROTOCOL_FEE_BPS: 2000n,
+  MIN_WRONG_RESULT_SLASH_BPS: 1000n,
+  MAX_LIVENESS_SLASH_BPS: 5000n,
+  MAX_MIN_FEE: 1000000000000000000000000n,
+  MAX_MIN_COLLATERAL: 1000000000000000000000000n,
+  MAX_REPLICAS: 8n,
   UNKNOWN: 0,
   OPEN: 1,
   CLAIMED: 2,
@@ -2865,11 +2870,6 @@ export const jobRegistryConstants = {
   FAILED: 6,
   CANCELLED: 7,
   EXPIRED: 8,
-  MAX_PROTOCOL_FEE_BPS: 2000n,
-  MIN_WRONG_RESULT_SLASH_BPS: 1000n,
-  MAX_LIVENESS_SLASH_BPS: 5000n,
-  MAX_MIN_FEE: 1000000000000000000000000n,
-  MAX_MIN_COLLATERAL: 1000000000000000000000000n,
 } as const;
 
 export const rewardEmitterConstants = {

@@ -23,6 +23,8 @@ from snekmate.auth import ownable
 from snekmate.auth import ownable_2step
 from snekmate.utils import pausable
 
+from modules import constants
+
 from interfaces import IJobRegistry
 from interfaces import IStaking
 from interfaces import IRewardEmitter
@@ -40,88 +42,24 @@ exports: (
     ownable_2step.transfer_ownership,
     ownable_2step.accept_ownership,
     pausable.paused,
+    # job phases (stored states plus the two derived ones) and the replica bound, for frontends
+    constants.MAX_REPLICAS,
+    constants.UNKNOWN,
+    constants.OPEN,
+    constants.CLAIMED,
+    constants.COMMITTING,
+    constants.REVEALING,
+    constants.COMPLETED,
+    constants.FAILED,
+    constants.CANCELLED,
+    constants.EXPIRED,
 )
 
 
-# ---------------------------------------------------------------- events
-event JobPosted:
-    job_id: indexed(uint256)
-    requester: indexed(address)
-    spec_cid: String[100]
-    spec_digest: bytes32
-    fee: uint256
-    replicas: uint256
-    quorum: uint256
-    collateral: uint256
-    claim_deadline: uint256
-    commit_deadline: uint256
-    reveal_deadline: uint256
-
-event JobClaimed:
-    job_id: indexed(uint256)
-    worker: indexed(address)
-    index: uint256
-
-event ResultCommitted:
-    job_id: indexed(uint256)
-    worker: indexed(address)
-    commitment: bytes32
-
-event ResultRevealed:
-    job_id: indexed(uint256)
-    worker: indexed(address)
-    result_digest: bytes32
-    result_cid: String[100]
-
-event WorkerPaid:
-    job_id: indexed(uint256)
-    worker: indexed(address)
-    amount: uint256
-
-event JobCompleted:
-    job_id: indexed(uint256)
-    result_digest: bytes32
-    agreeing: uint256
-    paid: uint256
-    protocol_fee: uint256
-
-event JobFailed:
-    job_id: indexed(uint256)
-    refunded: uint256
-
-event JobCancelled:
-    job_id: indexed(uint256)
-    refunded: uint256
-
-event JobExpired:
-    job_id: indexed(uint256)
-    refunded: uint256
-
-event ParameterChanged:
-    name: String[32]
-    value: uint256
-
-
 # ---------------------------------------------------------------- constants
-MAX_REPLICAS: public(constant(uint256)) = 8
-BPS: constant(uint256) = 10_000
 MAX_AMOUNT: public(constant(uint256)) = 2**96 - 1  # fee and collateral are packed into 96 bits each
 MIN_WINDOW: public(constant(uint256)) = 30  # seconds
 MAX_WINDOW: public(constant(uint256)) = 86_400  # 1 day; Staking.MIN_UNBONDING_PERIOD covers 3 windows + 1 day
-
-# Stored states (a job's `phase` adds COMMITTING and REVEALING, derived from time and counts).
-UNKNOWN: public(constant(uint8)) = 0  # no such job
-OPEN: public(constant(uint8)) = 1
-CLAIMED: public(constant(uint8)) = 2
-COMMITTING: public(constant(uint8)) = 3
-REVEALING: public(constant(uint8)) = 4
-COMPLETED: public(constant(uint8)) = 5
-FAILED: public(constant(uint8)) = 6
-CANCELLED: public(constant(uint8)) = 7
-EXPIRED: public(constant(uint8)) = 8
-
-REASON_WRONG_RESULT: constant(uint8) = 1  # = Staking.REASON_WRONG_RESULT
-REASON_LIVENESS: constant(uint8) = 2  # = Staking.REASON_LIVENESS
 
 MAX_PROTOCOL_FEE_BPS: public(constant(uint256)) = 2_000
 MIN_WRONG_RESULT_SLASH_BPS: public(constant(uint256)) = 1_000
@@ -231,7 +169,7 @@ def post_job(spec_cid: String[100], spec_digest: bytes32, fee: uint256, replicas
     assert len(spec_cid) > 0, "registry: empty spec cid"
     assert spec_digest != empty(bytes32), "registry: empty spec digest"
     assert fee >= self.min_fee and fee <= MAX_AMOUNT, "registry: fee out of bounds"
-    assert replicas >= 1 and replicas <= MAX_REPLICAS, "registry: replicas out of bounds"
+    assert replicas >= 1 and replicas <= constants.MAX_REPLICAS, "registry: replicas out of bounds"
     assert quorum * 2 > replicas and quorum <= replicas, "registry: quorum must be a majority of replicas"
     assert collateral >= self.min_collateral and collateral <= MAX_AMOUNT, "registry: collateral out of bounds"
     for window: uint256 in [claim_window, commit_window, reveal_window]:
@@ -247,7 +185,7 @@ def post_job(spec_cid: String[100], spec_digest: bytes32, fee: uint256, replicas
     self.job_count = job_id
     job: Job = Job(
         requester=msg.sender,
-        state=OPEN,
+        state=constants.OPEN,
         replicas=replicas,
         quorum=quorum,
         claims=0,
@@ -266,7 +204,7 @@ def post_job(spec_cid: String[100], spec_digest: bytes32, fee: uint256, replicas
         | (job.claim_deadline << 192)
         | (commit_window << 232)
     )
-    log JobPosted(
+    log IJobRegistry.JobPosted(
         job_id=job_id,
         requester=msg.sender,
         spec_cid=spec_cid,
@@ -289,10 +227,10 @@ def cancel(job_id: uint256):
     @param job_id The job.
     """
     job: Job = self._load(job_id)
-    assert job.state == OPEN, "registry: job not open"
+    assert job.state == constants.OPEN, "registry: job not open"
     assert msg.sender == job.requester, "registry: caller is not the requester"
-    self._close_unclaimed(job_id, job, CANCELLED)
-    log JobCancelled(job_id=job_id, refunded=job.fee)
+    self._close_unclaimed(job_id, job, constants.CANCELLED)
+    log IJobRegistry.JobCancelled(job_id=job_id, refunded=job.fee)
 
 
 @external
@@ -302,10 +240,10 @@ def expire(job_id: uint256):
     @param job_id The job.
     """
     job: Job = self._load(job_id)
-    assert job.state == OPEN, "registry: job not open"
+    assert job.state == constants.OPEN, "registry: job not open"
     assert block.timestamp >= job.claim_deadline, "registry: claim window still open"
-    self._close_unclaimed(job_id, job, EXPIRED)
-    log JobExpired(job_id=job_id, refunded=job.fee)
+    self._close_unclaimed(job_id, job, constants.EXPIRED)
+    log IJobRegistry.JobExpired(job_id=job_id, refunded=job.fee)
 
 
 # ---------------------------------------------------------------- external: workers
@@ -317,16 +255,16 @@ def claim(job_id: uint256):
     """
     pausable._require_not_paused()
     job: Job = self._load(job_id)
-    assert job.state == OPEN or job.state == CLAIMED, "registry: job not claimable"
+    assert job.state == constants.OPEN or job.state == constants.CLAIMED, "registry: job not claimable"
     assert block.timestamp < job.claim_deadline, "registry: claim window closed"
     assert job.claims < job.replicas, "registry: all replicas claimed"
-    for i: uint256 in range(job.claims, bound=MAX_REPLICAS):
+    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
         assert self._claimants[job_id][i] != msg.sender, "registry: already claimed"
     extcall IStaking(STAKING).lock_collateral(msg.sender, job.collateral)
     self._claimants[job_id][job.claims] = msg.sender
-    log JobClaimed(job_id=job_id, worker=msg.sender, index=job.claims)
+    log IJobRegistry.JobClaimed(job_id=job_id, worker=msg.sender, index=job.claims)
     job.claims += 1
-    job.state = CLAIMED
+    job.state = constants.CLAIMED
     self._store_core(job_id, job)
 
 
@@ -338,7 +276,7 @@ def commit(job_id: uint256, commitment: bytes32):
     @param commitment keccak256(abi_encode(chain_id, registry, job_id, worker, result_digest, salt)).
     """
     job: Job = self._load(job_id)
-    assert job.state == CLAIMED, "registry: job not in progress"
+    assert job.state == constants.CLAIMED, "registry: job not in progress"
     assert block.timestamp < job.commit_deadline, "registry: commit deadline passed"
     assert commitment != empty(bytes32), "registry: empty commitment"
     index: uint256 = self._index_of(job_id, job, msg.sender)
@@ -347,7 +285,7 @@ def commit(job_id: uint256, commitment: bytes32):
     self._seals[job_id][index] = commitment
     job.commit_mask |= bit
     self._store_core(job_id, job)
-    log ResultCommitted(job_id=job_id, worker=msg.sender, commitment=commitment)
+    log IJobRegistry.ResultCommitted(job_id=job_id, worker=msg.sender, commitment=commitment)
 
 
 @external
@@ -360,7 +298,7 @@ def reveal(job_id: uint256, result_digest: bytes32, result_cid: String[100], sal
     @param salt The salt used in the commitment.
     """
     job: Job = self._load(job_id)
-    assert job.state == CLAIMED, "registry: job not in progress"
+    assert job.state == constants.CLAIMED, "registry: job not in progress"
     assert self._reveal_open(job), "registry: reveal not open"
     assert block.timestamp < job.reveal_deadline, "registry: reveal deadline passed"
     assert len(result_cid) > 0, "registry: empty result cid"
@@ -373,7 +311,9 @@ def reveal(job_id: uint256, result_digest: bytes32, result_cid: String[100], sal
     self._seals[job_id][index] = result_digest
     job.reveal_mask |= bit
     self._store_core(job_id, job)
-    log ResultRevealed(job_id=job_id, worker=msg.sender, result_digest=result_digest, result_cid=result_cid)
+    log IJobRegistry.ResultRevealed(
+        job_id=job_id, worker=msg.sender, result_digest=result_digest, result_cid=result_cid
+    )
 
 
 @external
@@ -387,23 +327,23 @@ def finalize(job_id: uint256):
     @param job_id The job.
     """
     job: Job = self._load(job_id)
-    assert job.state == CLAIMED, "registry: job not in progress"
+    assert job.state == constants.CLAIMED, "registry: job not in progress"
     assert self._reveal_open(job), "registry: reveal not open"
     assert job.reveal_mask == job.commit_mask or block.timestamp >= job.reveal_deadline, \
         "registry: reveals pending"
 
-    workers: DynArray[address, MAX_REPLICAS] = []
-    seals: DynArray[bytes32, MAX_REPLICAS] = []
-    for i: uint256 in range(job.claims, bound=MAX_REPLICAS):
+    workers: DynArray[address, constants.MAX_REPLICAS] = []
+    seals: DynArray[bytes32, constants.MAX_REPLICAS] = []
+    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
         workers.append(self._claimants[job_id][i])
         seals.append(self._seals[job_id][i])
     winner: bytes32 = empty(bytes32)
     agreeing: uint256 = 0
-    for i: uint256 in range(job.claims, bound=MAX_REPLICAS):
+    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
         if job.reveal_mask & (1 << i) == 0:
             continue
         votes: uint256 = 0
-        for j: uint256 in range(job.claims, bound=MAX_REPLICAS):
+        for j: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
             if job.reveal_mask & (1 << j) != 0 and seals[j] == seals[i]:
                 votes += 1
         if votes >= job.quorum:  # a strict majority: at most one digest can reach it
@@ -412,29 +352,29 @@ def finalize(job_id: uint256):
             break
 
     if agreeing == 0:
-        job.state = FAILED
+        job.state = constants.FAILED
         self._store_core(job_id, job)
-        for i: uint256 in range(job.claims, bound=MAX_REPLICAS):
+        for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
             extcall IStaking(STAKING).unlock_collateral(workers[i], job.collateral)
             if job.reveal_mask & (1 << i) == 0:
-                self._slash(workers[i], job.collateral * self.liveness_slash_bps // BPS, job_id,
-                            REASON_LIVENESS, job.requester)
+                self._slash(workers[i], job.collateral * self.liveness_slash_bps // constants.BPS, job_id,
+                            constants.REASON_LIVENESS, job.requester)
         self._send(FEE_TOKEN, job.requester, job.fee)
-        log JobFailed(job_id=job_id, refunded=job.fee)
+        log IJobRegistry.JobFailed(job_id=job_id, refunded=job.fee)
         return
 
-    job.state = COMPLETED
+    job.state = constants.COMPLETED
     self._store_core(job_id, job)
-    protocol_fee: uint256 = job.fee * self.protocol_fee_bps // BPS
+    protocol_fee: uint256 = job.fee * self.protocol_fee_bps // constants.BPS
     pool: uint256 = job.fee - protocol_fee
     share: uint256 = pool // agreeing
     # Work points are the burned protocol fee, split like the pool: an epoch's points then equal its burn
     # exactly, so emission (at most the burn) can never mint a self-dealer more than it burned.
     point_share: uint256 = protocol_fee // agreeing
-    paid_workers: DynArray[address, MAX_REPLICAS] = []
-    points: DynArray[uint256, MAX_REPLICAS] = []
+    paid_workers: DynArray[address, constants.MAX_REPLICAS] = []
+    points: DynArray[uint256, constants.MAX_REPLICAS] = []
     bounty: uint256 = 0
-    for i: uint256 in range(job.claims, bound=MAX_REPLICAS):
+    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
         worker: address = workers[i]
         extcall IStaking(STAKING).unlock_collateral(worker, job.collateral)
         if job.reveal_mask & (1 << i) != 0 and seals[i] == winner:
@@ -447,24 +387,24 @@ def finalize(job_id: uint256):
             paid_workers.append(worker)
             points.append(earned)
             self._send(FEE_TOKEN, worker, amount)
-            log WorkerPaid(job_id=job_id, worker=worker, amount=amount)
+            log IJobRegistry.WorkerPaid(job_id=job_id, worker=worker, amount=amount)
         elif job.reveal_mask & (1 << i) != 0:
-            bounty += self._slash(worker, job.collateral * self.wrong_result_slash_bps // BPS, job_id,
-                                  REASON_WRONG_RESULT, self)
+            bounty += self._slash(worker, job.collateral * self.wrong_result_slash_bps // constants.BPS,
+                                  job_id, constants.REASON_WRONG_RESULT, self)
         else:
-            bounty += self._slash(worker, job.collateral * self.liveness_slash_bps // BPS, job_id,
-                                  REASON_LIVENESS, self)
+            bounty += self._slash(worker, job.collateral * self.liveness_slash_bps // constants.BPS, job_id,
+                                  constants.REASON_LIVENESS, self)
     if protocol_fee > 0:
         extcall IBurnableToken(FEE_TOKEN).burn(protocol_fee)
     extcall IRewardEmitter(EMITTER).record_work(paid_workers, points, protocol_fee)
     if bounty > 0:
         bounty_share: uint256 = bounty // agreeing
-        for n: uint256 in range(len(paid_workers), bound=MAX_REPLICAS):
+        for n: uint256 in range(len(paid_workers), bound=constants.MAX_REPLICAS):
             amount: uint256 = bounty_share
             if n == 0:
                 amount += bounty - bounty_share * agreeing
             self._send(STAKE_TOKEN, paid_workers[n], amount)
-    log JobCompleted(job_id=job_id, result_digest=winner, agreeing=agreeing, paid=pool,
+    log IJobRegistry.JobCompleted(job_id=job_id, result_digest=winner, agreeing=agreeing, paid=pool,
                      protocol_fee=protocol_fee)
 
 
@@ -565,15 +505,15 @@ def get_job(job_id: uint256) -> IJobRegistry.JobView:
 
 @view
 @external
-def claimants(job_id: uint256) -> DynArray[address, MAX_REPLICAS]:
+def claimants(job_id: uint256) -> DynArray[address, constants.MAX_REPLICAS]:
     """
     @notice The job's claimants in claim order.
     @param job_id The job.
     @return Their addresses.
     """
     job: Job = self._load(job_id)
-    result: DynArray[address, MAX_REPLICAS] = []
-    for i: uint256 in range(job.claims, bound=MAX_REPLICAS):
+    result: DynArray[address, constants.MAX_REPLICAS] = []
+    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
         result.append(self._claimants[job_id][i])
     return result
 
@@ -588,7 +528,7 @@ def worker_entry(job_id: uint256, worker: address) -> IJobRegistry.WorkerEntry:
     @return The entry (all false if `worker` did not claim the job).
     """
     job: Job = self._load(job_id)
-    for i: uint256 in range(job.claims, bound=MAX_REPLICAS):
+    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
         if self._claimants[job_id][i] == worker:
             bit: uint256 = 1 << i
             return IJobRegistry.WorkerEntry(
@@ -664,19 +604,19 @@ def _reveal_open(job: Job) -> bool:
 @view
 @internal
 def _phase(job: Job) -> uint8:
-    if job.state != CLAIMED:
+    if job.state != constants.CLAIMED:
         return job.state
     if self._reveal_open(job):
-        return REVEALING
+        return constants.REVEALING
     if job.claims == job.replicas or block.timestamp >= job.claim_deadline:
-        return COMMITTING
-    return CLAIMED
+        return constants.COMMITTING
+    return constants.CLAIMED
 
 
 @view
 @internal
 def _index_of(job_id: uint256, job: Job, worker: address) -> uint256:
-    for i: uint256 in range(job.claims, bound=MAX_REPLICAS):
+    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
         if self._claimants[job_id][i] == worker:
             return i
     raise "registry: caller did not claim this job"
@@ -692,7 +632,7 @@ def _commitment(job_id: uint256, worker: address, result_digest: bytes32, salt: 
 @internal
 def _popcount(mask: uint256) -> uint256:
     count: uint256 = 0
-    for i: uint256 in range(MAX_REPLICAS):
+    for i: uint256 in range(constants.MAX_REPLICAS):
         count += (mask >> i) & 1
     return count
 
@@ -720,33 +660,33 @@ def _send(token: address, to: address, amount: uint256):
 def _set_protocol_fee_bps(new_value: uint256):
     assert new_value <= MAX_PROTOCOL_FEE_BPS, "registry: protocol_fee_bps out of bounds"
     self.protocol_fee_bps = new_value
-    log ParameterChanged(name="protocol_fee_bps", value=new_value)
+    log IJobRegistry.ParameterChanged(name="protocol_fee_bps", value=new_value)
 
 
 @internal
 def _set_wrong_result_slash_bps(new_value: uint256):
-    assert new_value >= MIN_WRONG_RESULT_SLASH_BPS and new_value <= BPS, \
+    assert new_value >= MIN_WRONG_RESULT_SLASH_BPS and new_value <= constants.BPS, \
         "registry: wrong_result_slash_bps out of bounds"
     self.wrong_result_slash_bps = new_value
-    log ParameterChanged(name="wrong_result_slash_bps", value=new_value)
+    log IJobRegistry.ParameterChanged(name="wrong_result_slash_bps", value=new_value)
 
 
 @internal
 def _set_liveness_slash_bps(new_value: uint256):
     assert new_value <= MAX_LIVENESS_SLASH_BPS, "registry: liveness_slash_bps out of bounds"
     self.liveness_slash_bps = new_value
-    log ParameterChanged(name="liveness_slash_bps", value=new_value)
+    log IJobRegistry.ParameterChanged(name="liveness_slash_bps", value=new_value)
 
 
 @internal
 def _set_min_fee(new_value: uint256):
     assert new_value >= 1 and new_value <= MAX_MIN_FEE, "registry: min_fee out of bounds"
     self.min_fee = new_value
-    log ParameterChanged(name="min_fee", value=new_value)
+    log IJobRegistry.ParameterChanged(name="min_fee", value=new_value)
 
 
 @internal
 def _set_min_collateral(new_value: uint256):
     assert new_value <= MAX_MIN_COLLATERAL, "registry: min_collateral out of bounds"
     self.min_collateral = new_value
-    log ParameterChanged(name="min_collateral", value=new_value)
+    log IJobRegistry.ParameterChanged(name="min_collateral", value=new_value)

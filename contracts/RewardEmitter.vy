@@ -15,25 +15,16 @@
      Roles: the job registry (named once by the deployer) records work; anyone claims their own share.
 """
 
+from modules import constants
+
 from interfaces import IRewardEmitter
 from interfaces import IMintableToken
 
 implements: IRewardEmitter
 
 
-# ---------------------------------------------------------------- events
-event EmissionClaimed:
-    operator: indexed(address)
-    epoch: indexed(uint256)
-    amount: uint256
-
-event JobRegistrySet:
-    job_registry: indexed(address)
-
-
 # ---------------------------------------------------------------- constants
 MAX_CLAIM_EPOCHS: public(constant(uint256)) = 32  # epochs per claim call
-MAX_WORKERS: constant(uint256) = 8  # = JobRegistry.MAX_REPLICAS
 MIN_EPOCH_LENGTH: public(constant(uint256)) = 60  # 1 minute (local chains, demos)
 MAX_EPOCH_LENGTH: public(constant(uint256)) = 86_400 * 30  # 30 days
 HALF_WORD: constant(uint256) = 2**128
@@ -94,11 +85,12 @@ def set_job_registry(job_registry: address):
     assert self.job_registry == empty(address), "emitter: job registry already set"
     assert job_registry != empty(address), "emitter: job registry is zero"
     self.job_registry = job_registry
-    log JobRegistrySet(job_registry=job_registry)
+    log IRewardEmitter.JobRegistrySet(job_registry=job_registry)
 
 
 @external
-def record_work(workers: DynArray[address, MAX_WORKERS], points: DynArray[uint256, MAX_WORKERS], burned: uint256):
+def record_work(workers: DynArray[address, constants.MAX_REPLICAS], points: DynArray[uint256, constants.MAX_REPLICAS],
+                burned: uint256):
     """
     @notice Credit work points for the current epoch and add to its burned fees. Job registry only.
     @param workers Workers whose results agreed.
@@ -109,7 +101,7 @@ def record_work(workers: DynArray[address, MAX_WORKERS], points: DynArray[uint25
     assert len(workers) == len(points), "emitter: length mismatch"
     epoch: uint256 = self._current_epoch()
     total: uint256 = 0
-    for i: uint256 in range(len(workers), bound=MAX_WORKERS):
+    for i: uint256 in range(len(workers), bound=constants.MAX_REPLICAS):
         self.points_of[workers[i]][epoch] += points[i]
         total += points[i]
     packed: uint256 = self._epochs[epoch]
@@ -135,7 +127,7 @@ def claim(epochs: DynArray[uint256, MAX_CLAIM_EPOCHS]) -> uint256:
             continue
         self.points_of[msg.sender][epoch] = 0
         total += amount
-        log EmissionClaimed(operator=msg.sender, epoch=epoch, amount=amount)
+        log IRewardEmitter.EmissionClaimed(operator=msg.sender, epoch=epoch, amount=amount)
     if total > 0:
         self.total_minted += total
         extcall IMintableToken(TOKEN).mint(msg.sender, total)

@@ -18,6 +18,8 @@
 from snekmate.auth import ownable
 from snekmate.auth import ownable_2step
 
+from modules import constants
+
 from interfaces import IStaking
 from interfaces import IBurnableToken
 
@@ -31,72 +33,15 @@ exports: (
     ownable_2step.pending_owner,
     ownable_2step.transfer_ownership,
     ownable_2step.accept_ownership,
+    # slash reasons, as `OperatorSlashed.reason` carries them
+    constants.REASON_WRONG_RESULT,
+    constants.REASON_LIVENESS,
 )
-
-
-# ---------------------------------------------------------------- events
-event OperatorRegistered:
-    operator: indexed(address)
-    metadata_cid: String[100]
-
-event Staked:
-    operator: indexed(address)
-    amount: uint256
-    bonded: uint256
-
-event UnstakeRequested:
-    operator: indexed(address)
-    lock_id: indexed(uint256)
-    amount: uint256
-    withdrawable_at: uint256
-
-event UnstakeCancelled:
-    operator: indexed(address)
-    lock_id: indexed(uint256)
-    amount: uint256
-
-event Withdrawn:
-    operator: indexed(address)
-    lock_id: indexed(uint256)
-    amount: uint256
-
-event CollateralLocked:
-    operator: indexed(address)
-    amount: uint256
-    locked: uint256
-
-event CollateralUnlocked:
-    operator: indexed(address)
-    amount: uint256
-    locked: uint256
-
-event OperatorSlashed:
-    operator: indexed(address)
-    job_id: indexed(uint256)
-    reason: indexed(uint8)
-    amount: uint256
-    reward: uint256
-    burned: uint256
-    beneficiary: address
-
-event OperatorJailed:
-    operator: indexed(address)
-    until: uint256
-
-event JobRegistrySet:
-    job_registry: indexed(address)
-
-event ParameterChanged:
-    name: String[32]
-    value: uint256
 
 
 # ---------------------------------------------------------------- constants
 MAX_LOCKS: public(constant(uint256)) = 8  # unbonding requests open at once, per operator
-BPS: constant(uint256) = 10_000
 
-REASON_WRONG_RESULT: public(constant(uint8)) = 1
-REASON_LIVENESS: public(constant(uint8)) = 2
 
 # Floor: JobRegistry's longest job (3 windows of at most 1 day each) plus a 1-day margin.
 MIN_UNBONDING_PERIOD: public(constant(uint256)) = 86_400 * 4  # 4 days
@@ -169,7 +114,7 @@ def register(metadata_cid: String[100]):
     assert len(metadata_cid) > 0, "staking: empty metadata cid"
     self.is_registered[msg.sender] = True
     self.metadata_cid[msg.sender] = metadata_cid
-    log OperatorRegistered(operator=msg.sender, metadata_cid=metadata_cid)
+    log IStaking.OperatorRegistered(operator=msg.sender, metadata_cid=metadata_cid)
 
 
 @external
@@ -187,7 +132,7 @@ def stake(amount: uint256):
     new_bonded: uint256 = bonded + amount
     self._set_stake(msg.sender, new_bonded, locked)
     self.total_bonded += amount
-    log Staked(operator=msg.sender, amount=amount, bonded=new_bonded)
+    log IStaking.Staked(operator=msg.sender, amount=amount, bonded=new_bonded)
 
 
 @external
@@ -213,7 +158,7 @@ def request_unstake(amount: uint256) -> uint256:
     self._set_stake(msg.sender, bonded - amount, locked)
     self.total_bonded -= amount
     self.total_unbonding += amount
-    log UnstakeRequested(operator=msg.sender, lock_id=lock_id, amount=amount, withdrawable_at=withdrawable_at)
+    log IStaking.UnstakeRequested(operator=msg.sender, lock_id=lock_id, amount=amount, withdrawable_at=withdrawable_at)
     return lock_id
 
 
@@ -231,7 +176,7 @@ def cancel_unstake(lock_id: uint256):
     self._set_stake(msg.sender, bonded + amount, locked)
     self.total_bonded += amount
     self.total_unbonding -= amount
-    log UnstakeCancelled(operator=msg.sender, lock_id=lock_id, amount=amount)
+    log IStaking.UnstakeCancelled(operator=msg.sender, lock_id=lock_id, amount=amount)
 
 
 @external
@@ -246,7 +191,7 @@ def withdraw(lock_id: uint256):
     self.total_unbonding -= amount
     assert extcall IBurnableToken(TOKEN).transfer(msg.sender, amount, default_return_value=True), \
         "staking: transfer failed"
-    log Withdrawn(operator=msg.sender, lock_id=lock_id, amount=amount)
+    log IStaking.Withdrawn(operator=msg.sender, lock_id=lock_id, amount=amount)
 
 
 # ---------------------------------------------------------------- external: job registry
@@ -266,7 +211,7 @@ def lock_collateral(operator: address, amount: uint256):
     new_locked: uint256 = locked + amount
     assert new_locked <= bonded, "staking: free stake below collateral"
     self._set_stake(operator, bonded, new_locked)
-    log CollateralLocked(operator=operator, amount=amount, locked=new_locked)
+    log IStaking.CollateralLocked(operator=operator, amount=amount, locked=new_locked)
 
 
 @external
@@ -284,7 +229,7 @@ def unlock_collateral(operator: address, amount: uint256):
     released: uint256 = min(amount, locked)
     new_locked: uint256 = locked - released
     self._set_stake(operator, bonded, new_locked)
-    log CollateralUnlocked(operator=operator, amount=released, locked=new_locked)
+    log IStaking.CollateralUnlocked(operator=operator, amount=released, locked=new_locked)
 
 
 @external
@@ -303,7 +248,7 @@ def slash(operator: address, amount: uint256, job_id: uint256, reason: uint8, be
     @return The reward paid to `beneficiary`.
     """
     assert msg.sender == self.job_registry, "staking: caller is not the job registry"
-    assert reason == REASON_WRONG_RESULT or reason == REASON_LIVENESS, "staking: unknown reason"
+    assert reason == constants.REASON_WRONG_RESULT or reason == constants.REASON_LIVENESS, "staking: unknown reason"
     key: bytes32 = keccak256(abi_encode(job_id, operator, reason))
     assert not self._slashed[key], "staking: already slashed"
     self._slashed[key] = True
@@ -341,22 +286,22 @@ def slash(operator: address, amount: uint256, job_id: uint256, reason: uint8, be
     slashed: uint256 = amount - remaining
     reward: uint256 = 0
     if beneficiary != empty(address):
-        reward = slashed * self.slash_reward_bps // BPS
+        reward = slashed * self.slash_reward_bps // constants.BPS
     burned: uint256 = slashed - reward
     if reward > 0:
         assert extcall IBurnableToken(TOKEN).transfer(beneficiary, reward, default_return_value=True), \
             "staking: transfer failed"
     if burned > 0:
         extcall IBurnableToken(TOKEN).burn(burned)
-    log OperatorSlashed(
+    log IStaking.OperatorSlashed(
         operator=operator, job_id=job_id, reason=reason, amount=slashed, reward=reward, burned=burned,
         beneficiary=beneficiary,
     )
-    if reason == REASON_WRONG_RESULT:
+    if reason == constants.REASON_WRONG_RESULT:
         # a later fault never shortens a jail in force (jail_period may have been lowered meanwhile)
         until: uint256 = max(self.jailed_until[operator], block.timestamp + self.jail_period)
         self.jailed_until[operator] = until
-        log OperatorJailed(operator=operator, until=until)
+        log IStaking.OperatorJailed(operator=operator, until=until)
     return reward
 
 
@@ -371,7 +316,7 @@ def set_job_registry(job_registry: address):
     assert self.job_registry == empty(address), "staking: job registry already set"
     assert job_registry != empty(address), "staking: job registry is zero"
     self.job_registry = job_registry
-    log JobRegistrySet(job_registry=job_registry)
+    log IStaking.JobRegistrySet(job_registry=job_registry)
 
 
 @external
@@ -522,7 +467,7 @@ def _lock_amount(operator: address, lock_id: uint256) -> uint256:
 def _set_min_stake(new_value: uint256):
     assert new_value >= MIN_MIN_STAKE and new_value <= MAX_MIN_STAKE, "staking: min_stake out of bounds"
     self.min_stake = new_value
-    log ParameterChanged(name="min_stake", value=new_value)
+    log IStaking.ParameterChanged(name="min_stake", value=new_value)
 
 
 @internal
@@ -530,18 +475,18 @@ def _set_unbonding_period(new_value: uint256):
     assert new_value >= MIN_UNBONDING_PERIOD and new_value <= MAX_UNBONDING_PERIOD, \
         "staking: unbonding_period out of bounds"
     self.unbonding_period = new_value
-    log ParameterChanged(name="unbonding_period", value=new_value)
+    log IStaking.ParameterChanged(name="unbonding_period", value=new_value)
 
 
 @internal
 def _set_jail_period(new_value: uint256):
     assert new_value >= MIN_JAIL_PERIOD and new_value <= MAX_JAIL_PERIOD, "staking: jail_period out of bounds"
     self.jail_period = new_value
-    log ParameterChanged(name="jail_period", value=new_value)
+    log IStaking.ParameterChanged(name="jail_period", value=new_value)
 
 
 @internal
 def _set_slash_reward_bps(new_value: uint256):
     assert new_value <= MAX_SLASH_REWARD_BPS, "staking: slash_reward_bps out of bounds"
     self.slash_reward_bps = new_value
-    log ParameterChanged(name="slash_reward_bps", value=new_value)
+    log IStaking.ParameterChanged(name="slash_reward_bps", value=new_value)

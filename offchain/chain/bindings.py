@@ -11,7 +11,6 @@ from any of the four contracts into an `Event`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import IntEnum
 from typing import Any
 
 from eth_abi import encode as abi_encode
@@ -22,30 +21,11 @@ from web3.contract import Contract
 from web3.types import BlockIdentifier, LogReceipt, TxReceipt
 
 from offchain.chain.manifest import Manifest
+from offchain.chain.protocol import MAX_REPLICAS, Phase
 
-MAX_REPLICAS = 8
 # Gas to set a cold zero storage slot non-zero (EIP-2929 + EIP-2200): the most a slot no estimate saw can add.
 FRESH_SLOT_GAS = 22_100
 MAX_CLAIM_EPOCHS = 32
-BPS = 10_000
-
-
-class Phase(IntEnum):
-    """`JobRegistry.get_job().phase`: stored states plus COMMITTING/REVEALING derived from time and counts."""
-
-    UNKNOWN = 0
-    OPEN = 1
-    CLAIMED = 2
-    COMMITTING = 3
-    REVEALING = 4
-    COMPLETED = 5
-    FAILED = 6
-    CANCELLED = 7
-    EXPIRED = 8
-
-    @property
-    def terminal(self) -> bool:
-        return self in (Phase.COMPLETED, Phase.FAILED, Phase.CANCELLED, Phase.EXPIRED)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,31 @@
+# pragma version 0.4.3
+"""
+@title Tessera protocol constants
+@custom:contract-name constants
+@license GNU Affero General Public License v3.0 only
+@notice The protocol facts every contract and the off-chain code share, typed once here. `make abi`
+        (scripts/gen_abi.py) writes them to `offchain/chain/protocol.py` for the Python side.
+@dev Stateless: a contract imports it (`from modules import constants`), reads `constants.BPS`, and
+     exports the getters it wants in its ABI (`exports: constants.COMPLETED`).
+     Naming rules the generator relies on: the `uint8` constants are job phases, except the slash reasons
+     (prefixed `REASON_`); the phases from `COMPLETED` on are terminal (no function accepts the job).
+"""
+
+# ---------------------------------------------------------------- constants
+BPS: public(constant(uint256)) = 10_000  # basis points in a whole
+MAX_REPLICAS: public(constant(uint256)) = 8  # replica slots per job; bounds every per-job loop
+
+# Job phases. Stored states, plus COMMITTING and REVEALING that `get_job().phase` derives from time and counts.
+UNKNOWN: public(constant(uint8)) = 0  # no such job
+OPEN: public(constant(uint8)) = 1
+CLAIMED: public(constant(uint8)) = 2
+COMMITTING: public(constant(uint8)) = 3
+REVEALING: public(constant(uint8)) = 4
+COMPLETED: public(constant(uint8)) = 5
+FAILED: public(constant(uint8)) = 6
+CANCELLED: public(constant(uint8)) = 7
+EXPIRED: public(constant(uint8)) = 8
+
+# Slash reasons (`Staking.slash`, `OperatorSlashed.reason`).
+REASON_WRONG_RESULT: public(constant(uint8)) = 1  # revealed a result the quorum rejected: slashed and jailed
+REASON_LIVENESS: public(constant(uint8)) = 2  # claimed and did not commit, or committed and did not reveal
