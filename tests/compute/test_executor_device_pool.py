@@ -1,0 +1,103 @@
+"""The device pool: one job per device slot at a time, slots parsed and mapped strictly, jobs that no slot
+can meet refused with the reason, and the machine's devices described by torch in a subprocess."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from offchain.compute.devices import (
+    DeviceInfo,
+    default_slots,
+    describe_devices,
+    parse_devices,
+    refusal,
+    slot_device,
+)
+from offchain.compute.errors import DeviceUnavailable, WorkloadTimeout
+from offchain.compute.runner import WorkloadRunner
+
+from .hostile_zygote import HOSTILE_SEED
+from .support import matmul_document, spec_of
+
+CPU = DeviceInfo(slot="cpu", kind="cpu", name="x86_64", memory_mb=8_000)
+H100 = DeviceInfo(
+    slot="cuda:0", kind="cuda", name="NVIDIA H100 80GB HBM3", memory_mb=81_000, capability="sm90"
+)
+
+
+def _hog_the_slot(runner: WorkloadRunner, job_dir: Path) -> threading.Thread:
+    """Start a job that hangs for its 3 s limit (then is killed), and return once it holds its slot."""
+    hog = spec_of({**matmul_document(seed=HOSTILE_SEED), "resources": {"max_runtime_s": 3}})
+
+    def run() -> None:
+        with pytest.raises(WorkloadTimeout):
+            runner.run(hog, {}, job_dir)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not (job_dir / "pids.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return thread
+
+
+def test_one_slot_runs_one_job_at_a_time_and_a_second_slot_runs_another(
+    hostile_zygote_runner: Callable[..., WorkloadRunner], tmp_path: Path
+) -> None:
+    small = spec_of(matmul_document())
+    one = hostile_zygote_runner("ignore-sigterm", kill_grace_s=0.2)
+    one.prestart(wait_s=120)
+    hog = _hog_the_slot(one, tmp_path / "hog-1")
+    with pytest.raises(WorkloadTimeout, match=r"no device slot of \['cpu'\] was free"):
+        one.run(small, {}, tmp_path / "waits", timeout_s=0.5)
+    hog.join()
+
+    two = hostile_zygote_runner("ignore-sigterm", kill_grace_s=0.2, devices=("cpu", "cpu"))
+    two.prestart(wait_s=120)
+    hog = _hog_the_slot(two, tmp_path / "hog-2")
+    assert two.run(small, {}, tmp_path / "beside", timeout_s=2.5).size > 0
+    hog.join()
+
+
+def test_device_slots_are_parsed_strictly() -> None:
+    assert parse_devices(" cuda:0, cuda:1 ") == ("cuda:0", "cuda:1")
+    assert parse_devices("cpu,cpu") == ("cpu", "cpu") and parse_devices("") == ()
+    with pytest.raises(DeviceUnavailable, match="'gpu0' in TESSERA_DEVICES is not a device slot"):
+        parse_devices("cuda:0,gpu0")
+
+
+def test_a_cuda_slot_shows_its_zygote_only_its_own_gpu() -> None:
+    assert slot_device("cuda:1", None) == ("cuda", "1")
+    assert slot_device("cuda:1", "4,6") == ("cuda", "6")  # within the worker's own visible devices
+    assert slot_device("cpu", "4,6") == ("cpu", None)
+    with pytest.raises(DeviceUnavailable, match="cuda:2 is not among CUDA_VISIBLE_DEVICES=4,6"):
+        slot_device("cuda:2", "4,6")
+
+
+def test_default_slots_are_every_cuda_device_else_the_cpu() -> None:
+    assert default_slots([H100, DeviceInfo("cuda:1", "cuda", "NVIDIA H100", 81_000, "sm90"), CPU]) == (
+        "cuda:0",
+        "cuda:1",
+    )
+    assert default_slots([CPU]) == ("cpu",)
+
+
+def test_a_job_needing_more_memory_than_any_slot_is_refused_with_the_reason() -> None:
+    big = spec_of({**matmul_document(), "resources": {"min_memory_mb": 40_000, "max_memory_mb": 40_000}})
+    assert refusal(big, [CPU]) == (
+        "the job needs min_memory_mb=40000; the largest device slot here has 8000 MiB"
+    )
+    assert refusal(big, [CPU, H100]) is None
+    assert refusal(spec_of(matmul_document()), [CPU]) is None
+
+
+def test_this_machine_is_described_with_its_cpu_and_memory() -> None:
+    infos = describe_devices()
+    cpu = [info for info in infos if info.kind == "cpu"]
+    assert len(cpu) == 1 and cpu[0].memory_mb > 0 and cpu[0].slot == "cpu"
+    assert cpu[0].as_metadata()["kind"] == "cpu"
