@@ -36,6 +36,7 @@ from common import print_table  # benchmarks/ is on sys.path when this runs as a
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
+from offchain.deployment import deploy_and_wire
 from offchain.devchain import free_port, running_chain
 
 REPO = Path(__file__).resolve().parent.parent
@@ -153,42 +154,26 @@ def artifacts() -> dict:
 class Tessera:
     def __init__(self, node: Node, types: dict, deployer: str) -> None:
         self.node, self.w3, self.deployer = node, node.w3, deployer
-        p = PARAMS
+        w3 = self.w3
 
-        def deploy(name: str, *args):
-            ct = types[name]
-            factory = self.w3.eth.contract(abi=ct["abi"], bytecode=ct["deploymentBytecode"]["bytecode"])
-            tx_hash = factory.constructor(*args).transact({"from": deployer})
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.005)
-            assert receipt.status == 1, name
-            return self.w3.eth.contract(address=receipt.contractAddress, abi=ct["abi"])
+        class Backend:  # `offchain.deployment.DeployBackend` over the node's unlocked deployer account
+            def deploy(self, name: str, args: tuple):
+                ct = types[name]
+                factory = w3.eth.contract(abi=ct["abi"], bytecode=ct["deploymentBytecode"]["bytecode"])
+                tx_hash = factory.constructor(*args).transact({"from": deployer})
+                receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.005)
+                assert receipt.status == 1, name
+                return w3.eth.contract(address=receipt.contractAddress, abi=ct["abi"])
 
-        self.token = deploy("TesseraToken", deployer, p["genesis_supply"])
-        self.staking = deploy(
-            "Staking",
-            self.token.address,
-            p["min_stake"],
-            p["unbonding_period"],
-            p["jail_period"],
-            p["slash_reward_bps"],
-        )
-        self.emitter = deploy(
-            "RewardEmitter", self.token.address, p["epoch_length"], p["initial_emission"], p["halving_epochs"]
-        )
-        self.registry = deploy(
-            "JobRegistry",
-            self.token.address,
-            self.staking.address,
-            self.emitter.address,
-            p["protocol_fee_bps"],
-            p["wrong_result_slash_bps"],
-            p["liveness_slash_bps"],
-            p["min_fee"],
-            p["min_collateral"],
-        )
-        node.send(self.token.functions.set_emitter(self.emitter.address), deployer)
-        node.send(self.staking.functions.set_job_registry(self.registry.address), deployer)
-        node.send(self.emitter.functions.set_job_registry(self.registry.address), deployer)
+            def address(self, contract) -> str:
+                return contract.address
+
+            def call(self, contract, function: str, args: tuple):
+                return node.send(getattr(contract.functions, function)(*args), deployer)
+
+        deployed = deploy_and_wire(Backend(), PARAMS, deployer).contracts
+        self.token, self.staking = deployed["TesseraToken"], deployed["Staking"]
+        self.emitter, self.registry = deployed["RewardEmitter"], deployed["JobRegistry"]
 
     # --- bulk state
     def stake_operators(self, operators: Sequence[str], amount: int = 1_000 * TSR) -> None:
