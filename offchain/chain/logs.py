@@ -2,7 +2,8 @@
 
 Each `LogPoller.poll`:
 
-1. reads the head and scans only up to ``head - confirmations``;
+1. reads the head block (its number, and its timestamp for the `ChainClock` when one is given) and scans
+   only up to ``head - confirmations``;
 2. checks the stored hash of the cursor block against the chain; on a mismatch (or a chain now shorter
    than the cursor) walks the stored hashes down to the newest block the chain still agrees on, rewinds
    the cursor there and reports a `Reorg` (agreement at block n implies agreement below it);
@@ -30,6 +31,7 @@ from web3 import Web3
 from web3.exceptions import Web3RPCError
 from web3.types import LogReceipt
 
+from offchain.chain.clock import ChainClock
 from offchain.chain.rpc import raw_block
 
 log = logging.getLogger(__name__)
@@ -121,9 +123,11 @@ class LogPoller:
         history: int = 256,
         grow_after: int = 8,
         name: str = "tessera",
+        clock: ChainClock | None = None,
     ) -> None:
         """``start_block``: first block scanned when the store has no cursor yet. ``history``: block hashes
-        kept for reorg detection (reorgs deeper than this rescan everything remembered)."""
+        kept for reorg detection (reorgs deeper than this rescan everything remembered). ``clock``: fed
+        every head this poller reads (chain time for deadlines, at no extra request)."""
         if max_range < 1:
             raise ValueError("max_range must be at least 1")
         self.w3 = w3
@@ -136,6 +140,7 @@ class LogPoller:
         self.history = history
         self.grow_after = grow_after
         self.name = name
+        self.clock = clock
         self._successes = 0
         self._idle_head: int | None = None  # the head of the last poll that found nothing new
 
@@ -154,7 +159,7 @@ class LogPoller:
     ) -> PollResult:
         """Deliver every confirmed, not yet delivered log up to the safe head (or ``max_blocks`` past the
         cursor) to ``handle``, in chain order, one range at a time."""
-        head = int(self.w3.eth.block_number)
+        head = self._read_head()
         if head == self._idle_head:
             # no new block since a poll that found nothing: skip the reorg check (a reorg that keeps the
             # height is seen with the next block; what the worker commits to is checked on its own)
@@ -201,6 +206,15 @@ class LogPoller:
         return PollResult(head=head, scanned_to=self.cursor, delivered=delivered, reorg=reorg)
 
     # ------------------------------------------------------------------ internals
+    def _read_head(self) -> int:
+        """The head's number, one request (the block, not just its number: the clock wants its time)."""
+        latest = raw_block(self.w3, "latest")
+        if latest is None:
+            raise Web3RPCError("eth_getBlockByNumber(latest) returned no block")
+        if self.clock is not None:
+            return self.clock.observe_block(latest)
+        return int(latest["number"], 16)
+
     def _block_hash(self, number: int) -> bytes | None:
         return block_hash(self.w3, number)
 

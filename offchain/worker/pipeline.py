@@ -108,11 +108,13 @@ class Pipeline:
         policy: Policy,
         jobs_dir: Path,
         metrics: WorkerMetrics | None = None,
-        clock: Callable[[], float] = time.time,
+        chain_time: Callable[[], float],
         make_salt: Callable[[], bytes] = lambda: secrets.token_bytes(32),
         stopping: Callable[[], bool] = lambda: False,
     ) -> None:
-        """``stopping`` is checked between steps: a stopping worker finishes its current step only."""
+        """``chain_time``: the chain's current time (`ChainClock.now`): every deadline is a block timestamp,
+        judged on it, never on the wall clock. ``stopping`` is checked between steps: a stopping worker
+        finishes its current step only."""
         self.ledger = ledger
         self.contracts = contracts
         self.txm = txm
@@ -122,7 +124,7 @@ class Pipeline:
         self.jobs_dir = Path(jobs_dir)
         self.metrics = metrics or WorkerMetrics()
         self.me = txm.address
-        self._clock = clock
+        self._chain_time = chain_time
         self._make_salt = make_salt
         self._stopping = stopping
 
@@ -264,7 +266,7 @@ class Pipeline:
 
     # ---- SEEN: decide and claim
     def _decide(self, job: JobRecord) -> bool:
-        now = self._clock()
+        now = self._chain_time()
         if now >= job.claim_deadline:
             return self._fail(job, "E_CLAIM_WINDOW_CLOSED", "the claim window has closed", skipped=True)
         if self.ledger.count(ACTIVE) >= self.policy.max_in_flight:
@@ -324,7 +326,7 @@ class Pipeline:
         except TesseraError as err:  # too large, CID mismatch, unsafe or malformed weights
             return self._fail(job, err.code, str(err), skipped=True)
         needed = summary.max_runtime_s + self.policy.claim_margin_s
-        now = self._clock()  # the spec fetch may have been slow: decide on the time of the claim
+        now = self._chain_time()  # the spec fetch may have been slow: decide on the time of the claim
         if now + needed > job.commit_deadline:
             return self._fail(
                 job,
@@ -356,7 +358,7 @@ class Pipeline:
 
     # ---- CLAIMED: fetch inputs and compute
     def _compute(self, job: JobRecord) -> bool:
-        now = self._clock()
+        now = self._chain_time()
         left = job.commit_deadline - now - self.policy.commit_reserve_s
         if left <= 0:
             last = f"; the last error retried: {job.error_message}" if job.error_message else ""

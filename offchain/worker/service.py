@@ -2,7 +2,8 @@
 
 Parts: a failover `Web3`, the deployment manifest and typed bindings, the signing key, one SQLite file
 holding the chain layer's `ChainStore` (transactions, log cursor) and the worker's job `Ledger`, the
-`TxManager`, the `LogPoller` (which feeds the `ChainClock` that deadlines are judged on), the IPFS backend, the compute port and the `Pipeline`.
+`TxManager`, the `LogPoller` (which feeds the `ChainClock` deadlines are judged on), the IPFS backend,
+the compute port and the `Pipeline`.
 
 Threads, not asyncio: web3's synchronous API, SQLite and a compute layer that already runs workloads in
 child processes make blocking calls in a few threads the simplest correct design. APScheduler 3.x's
@@ -120,7 +121,8 @@ class Worker:
         manifest_file = s.manifest_path(chain_id)
         self.manifest = load_manifest(manifest_file)
         self.contracts = Tessera(self.w3, self.manifest)
-        self.chain_clock.observe_block(raw_block(self.w3, "latest") or {})  # until the first poll
+        if (latest := raw_block(self.w3, "latest")) is not None:
+            self.chain_clock.observe_block(latest)  # chain time before the first poll
         self.account = self._account or load_account(s)
         self.report = preflight(
             self.w3,

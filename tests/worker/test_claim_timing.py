@@ -1,8 +1,9 @@
 """When the worker decides against the clock: at the moment of the claim (after a slow spec fetch), and,
 once a job is claimed, as long as a commit can still land (giving up loses collateral for sure).
 
-The worker's clock is skewed forward at a chosen moment; the chain's own time does not move, so the
-contracts still accept what the worker sends: only the worker's decision is under test.
+The worker's local clock (the monotonic ticks its chain-time estimate adds to the newest block's
+timestamp) skips forward at a chosen moment, as a stalled machine's would; the chain's own time does not
+move, so the contracts still accept what the worker sends: only the worker's decision is under test.
 """
 
 from __future__ import annotations
@@ -27,19 +28,22 @@ market = e2e.market  # the end-to-end tests' fixture: anvil, contracts, a staked
 
 
 class SkewedClock:
-    """Wall time plus an offset that tests move forward."""
+    """Monotonic ticks plus an offset that tests move forward; ``reads`` is the estimate they feed (the
+    worker's chain clock), so a jump lands that estimate on a chosen chain time."""
 
     def __init__(self) -> None:
         self.offset = 0.0
+        self.reads: Callable[[], float] = time.time
         self._lock = threading.Lock()
 
     def __call__(self) -> float:
         with self._lock:
-            return time.time() + self.offset
+            return time.monotonic() + self.offset
 
     def jump_to(self, when: float) -> None:
+        ahead = max(0.0, when - self.reads())
         with self._lock:
-            self.offset = max(self.offset, when - time.time())
+            self.offset += ahead
 
 
 class SlowSpecStore(LocalBlockStore):
@@ -69,7 +73,8 @@ def test_a_spec_fetch_that_eats_the_time_left_means_no_claim(market, operator, r
     clock = SkewedClock()
     # when the decision starts there are 20 minutes; when the spec arrives, 60 s: less than 60 + 30
     store = SlowSpecStore(market.ipfs_dir, cid, clock, until=lambda: commit_deadline - 60)
-    worker = Worker(worker_settings(market, operator), ipfs=store, compute=InProcessCompute(), clock=clock)
+    worker = Worker(worker_settings(market, operator), ipfs=store, compute=InProcessCompute(), ticks=clock)
+    clock.reads = worker.chain_clock.now
     worker.start()
     try:
         decided = worker.wait_for(
@@ -90,7 +95,8 @@ def test_a_claimed_job_is_still_computed_and_committed_with_little_time_left(mar
     job_id = post_job(market, requester, cid, hashlib.sha256(raw).digest())
     commit_deadline = market.contracts.get_job(job_id).commit_deadline
     clock = SkewedClock()
-    worker = Worker(worker_settings(market, operator), compute=InProcessCompute(), clock=clock)
+    worker = Worker(worker_settings(market, operator), compute=InProcessCompute(), ticks=clock)
+    clock.reads = worker.chain_clock.now
     worker.setup()
     send = worker.txm.send
 

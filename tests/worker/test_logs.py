@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
-from web3.exceptions import Web3RPCError
 
 from offchain.chain.logs import LogPoller, RangeTooLarge
 from offchain.chain.store import ChainStore
 from tests.worker.conftest import rpc, transact
+from tests.worker.fakes import RangeLimitedNode, stub_w3
 
 
 @pytest.fixture
@@ -19,63 +17,10 @@ def ledger(tmp_path):
     led.close()
 
 
-# ---------------------------------------------------------------- a stub node that refuses big ranges
-class RangeLimitedNode:
-    """`w3.eth` look-alike: ``head`` blocks, one log every ``every`` blocks, ranges over ``limit`` refused."""
-
-    ADDRESS = "0x" + "ab" * 20
-
-    def __init__(self, head: int, *, limit: int, every: int = 10) -> None:
-        self.block_number = head
-        self.limit = limit
-        self.every = every
-        self.queries: list[tuple[int, int]] = []
-        self.by_hash = 0
-
-    def _hash(self, n: int) -> bytes:
-        return n.to_bytes(32, "big")
-
-    def get_logs(self, params: dict) -> list[dict]:
-        if "blockHash" in params:  # EIP-234: one block by its hash
-            start = end = int.from_bytes(bytes(params["blockHash"]), "big")
-            self.by_hash += 1
-        else:
-            start, end = params["fromBlock"], params["toBlock"]
-        self.queries.append((start, end))
-        if end - start + 1 > self.limit:
-            raise Web3RPCError(
-                "{'code': -32005, 'message': 'query exceeds max block range'}",
-                rpc_response={"error": {"code": -32005, "message": "query exceeds max block range 64"}},
-            )
-        return [
-            {
-                "address": self.ADDRESS,
-                "blockNumber": n,
-                "blockHash": self._hash(n),
-                "logIndex": 0,
-                "topics": [],
-                "data": b"",
-                "removed": False,
-            }
-            for n in range(start, end + 1)
-            if n % self.every == 0
-        ]
-
-
-class StubProvider:
-    """The raw requests the poller makes past web3 (block hashes), answered by the stub node."""
-
-    def __init__(self, node: RangeLimitedNode) -> None:
-        self.node = node
-
-    def make_request(self, method: str, params: list) -> dict:
-        assert method == "eth_getBlockByNumber", method
-        n = int(params[0], 16)
-        return {"jsonrpc": "2.0", "id": 1, "result": {"hash": "0x" + self.node._hash(n).hex()}}
-
-
-def stub_w3(node: RangeLimitedNode) -> SimpleNamespace:
-    return SimpleNamespace(eth=node, provider=StubProvider(node))
+def asked_for(asked: list[int], params: list) -> None:
+    """Note a block asked by number (the head, asked as "latest" on every poll, is not counted)."""
+    if params[0] != "latest":
+        asked.append(int(params[0], 16))
 
 
 def test_refused_ranges_are_halved_and_every_log_arrives_once(ledger):
@@ -205,7 +150,7 @@ def test_a_poll_with_no_new_block_after_an_empty_one_asks_only_the_head(ledger):
     w3 = stub_w3(node)
     asked: list[int] = []
     ask = w3.provider.make_request
-    w3.provider.make_request = lambda method, params: asked.append(int(params[0], 16)) or ask(method, params)
+    w3.provider.make_request = lambda method, params: asked_for(asked, params) or ask(method, params)
     poller = LogPoller(w3, ledger, addresses=[node.ADDRESS], start_block=1, confirmations=0, max_range=1_000)
     poller.poll(lambda logs: None)
     before = (len(node.queries), len(asked))
@@ -223,7 +168,7 @@ def test_one_new_block_is_read_by_its_hash_in_two_requests(ledger):
     poller.poll(lambda logs: None)
     asked: list[int] = []
     ask = w3.provider.make_request
-    w3.provider.make_request = lambda method, params: asked.append(int(params[0], 16)) or ask(method, params)
+    w3.provider.make_request = lambda method, params: asked_for(asked, params) or ask(method, params)
     node.block_number = 101
     got: list = []
     poller.poll(got.extend)
