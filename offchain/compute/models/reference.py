@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,17 +39,21 @@ class ReferenceJob:
 
 def reference_job(name: str) -> ReferenceJob:
     """Build, export and check reference model ``name`` (one of ``REFERENCE_MODELS``)."""
-    builders: dict[str, Callable[[], tuple[torch.nn.Module, dict[str, torch.Tensor], Sequence[str] | None]]]
-    builders = {"gpt": _gpt, "cnn": _cnn, "lora": _lora}
-    if name not in builders:
-        raise ValueError(f"unknown reference model {name!r}; choose one of {REFERENCE_MODELS}")
-    module, example, outputs = builders[name]()
+    module, example, outputs = reference_module(name)
     return ReferenceJob(
         name=name,
         archive=export_archive(module, example),
         inputs=_safetensors(example),
         outputs=tuple(outputs) if outputs else None,
     )
+
+
+def reference_module(name: str) -> tuple[torch.nn.Module, dict[str, torch.Tensor], Sequence[str] | None]:
+    """The eager module of reference model ``name``, its example inputs by argument name, its outputs."""
+    builders = {"gpt": _gpt, "cnn": _cnn, "lora": _lora}
+    if name not in builders:
+        raise ValueError(f"unknown reference model {name!r}; choose one of {REFERENCE_MODELS}")
+    return builders[name]()
 
 
 def export_archive(module: torch.nn.Module, example: dict[str, torch.Tensor]) -> bytes:
