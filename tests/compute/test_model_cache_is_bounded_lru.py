@@ -4,8 +4,8 @@ bound holds in memory and on disk, a failed load or download keeps nothing, and 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
