@@ -1,4 +1,4 @@
-"""`tessera ipfs add|cat|serve`: content through the configured IPFS backend (`offchain.ipfs`)."""
+"""`tessera ipfs add|cat|serve|car`: content through the configured IPFS backend (`offchain.ipfs`)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from typing import Annotated
 
 import typer
 
+from offchain.cli import ipfs_car
 from offchain.cli.state import state
 
 app = typer.Typer(
     help="Add and read content with the configured IPFS backend (TESSERA_IPFS).", no_args_is_help=True
 )
+app.add_typer(ipfs_car.app, name="car")
 
 
 @app.command("add")

@@ -1,9 +1,10 @@
 """A small Kubo RPC client on httpx, for operators who run their own Kubo node.
 
 It speaks the few endpoints the worker needs, all with POST as the RPC requires: ``add``, ``block/get``,
-``block/stat``, ``pin/add`` and ``version``. It trusts the node for nothing: content is read block by block
-with ``block/get`` and every block is verified (``cat`` would hand back unverified bytes), and after ``add``
-the CID Kubo reports must equal the CID computed locally for the same profile.
+``block/stat``, ``pin/add`` and ``version`` (and ``dag/import`` for `tessera ipfs car import`). It trusts
+the node for nothing: content is read block by block with ``block/get`` and every block is verified
+(``cat`` would hand back unverified bytes), and after ``add`` the CID Kubo reports must equal the CID
+computed locally for the same profile.
 
 (``ipfshttpclient``, named in older designs, refuses every Kubo since 0.8 and is unmaintained.)
 """
@@ -15,7 +16,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, TYPE_CHECKING, Final
 
 import httpx
 
@@ -24,6 +25,9 @@ from offchain.ipfs.cid import CID
 from offchain.ipfs.errors import CidMismatch, IpfsUnavailable
 from offchain.ipfs.importer import ImportProfile, ImportResult, build
 from offchain.ipfs.reader import MAX_BLOCK_BYTES, BlockReader, Clock
+
+if TYPE_CHECKING:
+    from offchain.ipfs.car import CarSummary
 
 _SMALL_RESPONSE: Final = 1 << 20
 
@@ -160,6 +164,38 @@ class KuboRpcClient(BlockReader):
     def pin(self, cid: CID | str) -> None:
         cid = CID.parse(cid)
         self._call("pin/add", {"arg": str(cid)}, what=str(cid))
+
+    def import_car(self, path: str | os.PathLike[str], *, max_bytes: int) -> CarSummary:
+        """``ipfs dag import`` of the CAR at ``path``, pinning its roots. Every block is verified here
+        first (`CarReader`), so the node is never sent a CAR this client would refuse."""
+        from offchain.ipfs.car import CarReader, CarSummary
+
+        path = Path(path)
+        with open(path, "rb") as handle:
+            car = CarReader(handle, max_bytes=max_bytes, label=str(path))
+            sizes = [len(block.data) for block in car.blocks()]
+        allowed_s = self.timeout_s + car.bytes_read / (1 << 20)
+        with open(path, "rb") as handle:
+            body = bounded_request(
+                self._client,
+                "POST",
+                self._url("dag/import"),
+                what=str(path),
+                limit=_SMALL_RESPONSE,
+                deadline=self._clock() + allowed_s,
+                per_request_s=allowed_s,
+                clock=self._clock,
+                params={"pin-roots": "true"},
+                files={"file": (path.name, handle, "application/vnd.ipld.car")},
+                on_error_status=lambda status, text: self._rpc_error("dag/import", str(path), status, text),
+            )
+        pin_errors: dict[CID, str] = {}
+        for line in body.decode("utf-8", errors="replace").splitlines():
+            with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
+                root = json.loads(line)["Root"]
+                if root.get("PinErrorMsg"):
+                    pin_errors[CID.parse(root["Cid"]["/"])] = str(root["PinErrorMsg"])
+        return CarSummary(car.roots, len(sizes), sum(sizes), car.bytes_read, pin_errors)
 
     # -- reading -------------------------------------------------------------------------------------
     def has(self, cid: CID | str) -> bool:

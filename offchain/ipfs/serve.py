@@ -5,25 +5,30 @@ One port serves two small subsets of what a Kubo node serves:
 * the **trustless gateway** (read-only, open to every origin, as public gateways are):
   ``GET|HEAD /ipfs/<cid>?format=raw`` (or ``Accept: application/vnd.ipld.raw``) answers the raw block, for
   readers that verify blocks themselves (`GatewayReader`, ``TESSERA_IPFS=gateway:<URL>``);
+  ``GET|HEAD /ipfs/<cid>?format=car`` (or ``Accept: application/vnd.ipld.car``) answers a CARv1 of the
+  whole DAG (`offchain.ipfs.car`: depth-first, each block once unless ``dups=y``; ``?dag-scope=block`` for
+  the root block alone), for trustless-gateway clients;
   ``GET|HEAD /ipfs/<cid>`` answers the UnixFS file's bytes, every block verified on the way out, with
   ``?filename=NAME`` (and ``&download=true`` for an attachment) naming the file for a download link.
 * the **Kubo RPC** endpoints that `KuboRpcClient` and a browser's ``add`` call, all ``POST``:
   ``/api/v0/add`` (one file, multipart, as ``ipfs add``), ``cat``, ``block/get``, ``block/stat``, ``pin/add``,
-  ``version``. So the demo's workers (``TESSERA_IPFS=http://127.0.0.1:<port>``) and the dashboard can share
-  one store.
+  ``dag/export`` (a CAR), ``dag/import`` (one CAR, multipart; every block verified before it is stored, roots
+  pinned when their DAG is complete), ``version``. So the demo's workers
+  (``TESSERA_IPFS=http://127.0.0.1:<port>``) and the dashboard can share one store.
 
 Safety: it binds loopback only; requests whose ``Host`` is not a loopback name are refused (no DNS
 rebinding); a browser may call the RPC only from an origin in ``allow_origins`` (like Kubo's
 ``API.HTTPHeaders``), never from any other page; request bodies (with a ``Content-Length`` or chunked, as
 Kubo takes them: `offchain.ipfs.request_body`) are bounded (``max_add_bytes``) and never read past the
 bound; served files are bounded (``max_file_bytes``) and sandboxed (``Content-Security-Policy: sandbox``)
-so content never runs script in the server's origin. Not served: directories, paths inside a DAG,
-CAR responses, IPNS.
+so content never runs script in the server's origin. Not served: directories as files, paths inside a
+DAG, ``entity-bytes`` ranges, IPNS.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import mimetypes
 import re
@@ -38,7 +43,16 @@ from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
 from offchain.errors import ConfigError, TesseraError
+from offchain.ipfs.car import (
+    CAR_MEDIA_TYPE,
+    CarBlockMismatch,
+    MalformedCar,
+    Scope,
+    import_car,
+    iter_car,
+)
 from offchain.ipfs.cid import CID, DAG_PB, RAW
+from offchain.ipfs.dag import UnwalkableBlock
 from offchain.ipfs.dagpb import UNIXFS_FILE, UNIXFS_RAW, decode_node, decode_unixfs
 from offchain.ipfs.errors import (
     CidMismatch,
@@ -182,6 +196,17 @@ class IpfsHttpServer:
             return unixfs.filesize
         return len(unixfs.data) if unixfs.data is not None else 0
 
+    def car(self, cid: CID, *, scope: Scope = "all", dups: bool = False) -> Iterator[bytes]:
+        """The CARv1 of the DAG under ``cid`` in pieces, bounded like a served file (``max_file_bytes``)."""
+        return iter_car(
+            self.store,
+            cid,
+            max_bytes=self.limits.max_file_bytes,
+            timeout_s=self.limits.timeout_s,
+            scope=scope,
+            dups=dups,
+        )
+
     # -- rpc ---------------------------------------------------------------------------------------
     def add(self, data: bytes, query: dict[str, list[str]]) -> dict[str, str]:
         """``ipfs add`` of one file's bytes with Kubo's parameters; the answer Kubo gives."""
@@ -208,6 +233,45 @@ class IpfsHttpServer:
             if _bool_param(query, "pin", True):
                 self.store.pin(result.cid)
         return {"Name": "", "Hash": str(result.cid), "Size": str(result.dag_size)}
+
+    def dag_import(self, car: bytes, query: dict[str, list[str]]) -> list[object]:
+        """``ipfs dag import`` of one CAR (every block verified first); Kubo's answer, one line per root."""
+        pin_roots = _bool_param(query, "pin-roots", True)
+        summary = import_car(
+            self.store,
+            io.BytesIO(car),
+            max_bytes=self.limits.max_add_bytes,
+            pin_roots=bool(pin_roots),
+            timeout_s=self.limits.timeout_s,
+            label="the uploaded CAR",
+        )
+        lines: list[object] = []
+        if pin_roots:
+            for root in summary.roots:
+                error = summary.pin_errors.get(root, "")
+                lines.append({"Root": {"Cid": {"/": str(root)}, "PinErrorMsg": error}})
+        if _bool_param(query, "stats", False):
+            lines.append({"Stats": {"BlockCount": summary.blocks, "BlockBytesCount": summary.block_bytes}})
+        return lines
+
+
+def car_params(accept: str) -> dict[str, str]:
+    """The parameters of the CAR media type in an ``Accept`` header (``version``, ``order``, ``dups``),
+    checked against what is served: CARv1, depth-first order, with or without duplicate blocks."""
+    for entry in accept.split(","):
+        media, *rest = (part.strip() for part in entry.split(";"))
+        if media.lower() != CAR_MEDIA_TYPE:
+            continue
+        params = {key.strip().lower(): value.strip().strip('"').lower() for key, _, value in
+                  (item.partition("=") for item in rest)}  # fmt: skip
+        if params.get("version", "1") != "1":
+            raise HttpError(400, f"CAR version {params['version']} is not served (only version=1)")
+        if params.get("order", "dfs") not in ("dfs", "unk"):
+            raise HttpError(400, f"CAR order={params['order']} is not served (order=dfs)")
+        if params.get("dups", "n") not in ("y", "n"):
+            raise HttpError(400, f"CAR dups={params['dups']} must be y or n")
+        return params
+    return {}
 
 
 def _param(query: dict[str, list[str]], name: str, default: str) -> str:
@@ -295,9 +359,9 @@ def _handler(server: IpfsHttpServer) -> type[BaseHTTPRequestHandler]:
                 action(**kwargs)
             except HttpError as err:
                 self._error(err.status, err.message)
-            except (InvalidCid, MalformedBody) as err:
+            except (InvalidCid, MalformedBody, MalformedCar, CarBlockMismatch) as err:
                 self._error(400, err.message)
-            except UnsupportedTransferCoding as err:
+            except (UnsupportedTransferCoding, UnwalkableBlock) as err:
                 self._error(501, err.message)
             except (NotAFile, MalformedDag) as err:
                 self._error(501 if isinstance(err, NotAFile) else 502, err.message)
@@ -328,8 +392,10 @@ def _handler(server: IpfsHttpServer) -> type[BaseHTTPRequestHandler]:
             accept = self.headers.get("Accept", "")
             if fmt == "raw" or (not fmt and RAW_BLOCK_TYPE in accept):
                 self._raw_block(cid, head=head)
+            elif fmt == "car" or (not fmt and CAR_MEDIA_TYPE in accept):
+                self._car(cid, query, car_params(accept), head=head)
             elif fmt:
-                raise HttpError(400, f"format={fmt} is not supported (only raw)")
+                raise HttpError(400, f"format={fmt} is not supported (raw or car)")
             else:
                 self._file(cid, query, head=head)
 
@@ -345,6 +411,34 @@ def _handler(server: IpfsHttpServer) -> type[BaseHTTPRequestHandler]:
                 "Vary": "Accept",
             }
             self._send(200, b"" if head else block, headers, length=len(block))
+
+        def _car(self, cid: CID, query: dict[str, list[str]], params: dict[str, str], *, head: bool) -> None:
+            """A CARv1 of the DAG under ``cid`` (trustless gateway), depth-first, every block verified."""
+            dups = params.get("dups", "n") == "y"
+            scope = _param(query, "dag-scope", "all")
+            if scope not in ("all", "entity", "block"):
+                raise HttpError(400, f"dag-scope={scope} is not one of all, entity, block")
+            if "entity-bytes" in query:
+                raise HttpError(501, "entity-bytes is not supported; ask for the whole file")
+            if scope == "entity" and cid.codec != RAW:
+                server.file_size(cid)  # the entity of a UnixFS file is all of it; a directory is refused
+            suffix = f"dfs.{'y' if dups else 'n'}.{'block' if scope == 'block' else 'all'}"
+            etag = f'"{cid}.car.{suffix}"'
+            if self.headers.get("If-None-Match") == etag:
+                self._send(304, b"", {"Etag": etag})
+                return
+            pieces = server.car(cid, scope="block" if scope == "block" else "all", dups=dups)
+            first = next(pieces)  # a missing or bad root still gets a status
+            headers = {
+                "Content-Type": f"{CAR_MEDIA_TYPE}; version=1; order=dfs; dups={'y' if dups else 'n'}",
+                "Content-Disposition": f'attachment; filename="{cid}.car"',
+                "Etag": etag,
+                "X-Ipfs-Path": f"/ipfs/{cid}",
+                "X-Ipfs-Roots": str(cid),
+                "Cache-Control": _IMMUTABLE,
+                "Vary": "Accept",
+            }
+            self._send_chunked(headers, first, pieces, head=head)
 
         def _file(self, cid: CID, query: dict[str, list[str]], *, head: bool) -> None:
             etag = f'"{cid}"'
@@ -388,11 +482,22 @@ def _handler(server: IpfsHttpServer) -> type[BaseHTTPRequestHandler]:
                 data = first_file_part(body, self.headers.get("Content-Type", ""))
                 self._json(server.add(data, query))
                 return
+            if command == "dag/import":
+                body = self._body(server.limits.max_add_bytes)
+                car = first_file_part(body, self.headers.get("Content-Type", ""))
+                self._ndjson(server.dag_import(car, query))
+                return
             self._body(1 << 16)  # small RPC calls carry no body of interest; drain what there is
             if command == "version":
                 self._json({"Version": SERVER_VERSION, "Commit": "", "Repo": "", "System": "", "Golang": ""})
             elif command == "cat":
                 self._cat(_arg_cid(query))
+            elif command == "dag/export":
+                cid = _arg_cid(query)
+                pieces = server.car(cid)
+                first = next(pieces)
+                headers = {"Content-Type": CAR_MEDIA_TYPE, "X-Stream-Output": "1"}
+                self._send_chunked(headers, first, pieces, head=False)
             elif command == "block/get":
                 cid = _arg_cid(query)
                 block = server.store.get_block(cid, timeout_s=server.limits.timeout_s)
@@ -488,6 +593,32 @@ def _handler(server: IpfsHttpServer) -> type[BaseHTTPRequestHandler]:
             except (TesseraError, OSError):
                 self.close_connection = True  # the client sees a short body, never wrong bytes
 
+        def _send_chunked(
+            self, headers: dict[str, str], first: bytes, rest: Iterator[bytes], *, head: bool
+        ) -> None:
+            """A 200 whose body is streamed with ``Transfer-Encoding: chunked`` (its length is not known
+            ahead). An error mid-stream ends the response without its last chunk, so the client sees a
+            truncated response, never a complete-looking short one."""
+            self.send_response(200)
+            for key, value in {**self._cors(), "X-Content-Type-Options": "nosniff", **headers}.items():
+                self.send_header(key, value)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            if head:
+                return
+            try:
+                for piece in _chain_bytes(first, rest):
+                    self.wfile.write(b"%x\r\n" % len(piece))
+                    self.wfile.write(piece)
+                    self.wfile.write(b"\r\n")
+                self.wfile.write(b"0\r\n\r\n")
+            except (TesseraError, OSError):
+                self.close_connection = True
+
+        def _ndjson(self, values: list[object]) -> None:
+            body = "".join(json.dumps(value) + "\n" for value in values).encode()
+            self._send(200, body, {"Content-Type": "application/json", "X-Chunked-Output": "1"})
+
         def _json(self, value: object) -> None:
             self._send(200, (json.dumps(value) + "\n").encode(), {"Content-Type": "application/json"})
 
@@ -501,6 +632,11 @@ def _handler(server: IpfsHttpServer) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
 
     return Handler
+
+
+def _chain_bytes(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
 
 
 def _chain(first: memoryview, rest: Iterator[memoryview]) -> Iterator[memoryview]:
