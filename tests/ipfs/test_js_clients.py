@@ -2,6 +2,10 @@
 
 * ``kubo-rpc-client`` (the official JS Kubo RPC client, 7.x) uploads with ``Transfer-Encoding: chunked``;
   what it adds must get the CID our importer computes and read back byte for byte.
+* ``@ipld/car`` (the reference CAR library) parses the CAR the gateway and ``dag/export`` serve, checks
+  every block, and writing the same blocks itself gives the same bytes; a CAR it writes in another block
+  order imports through the Kubo client's ``dag import`` into an empty store and reads back; a CAR with a
+  forged block is refused.
 
 Skipped with the command to run when Node or the npm packages (root ``package.json``) are missing.
 """
@@ -17,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from offchain.ipfs import CHUNK_SIZE, LocalBlockStore, compute_cid
+from offchain.ipfs import CHUNK_SIZE, LocalBlockStore, compute_cid, import_blocks
 from offchain.ipfs.serve import IpfsHttpServer, Limits
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,3 +80,29 @@ def test_kubo_rpc_client_adds_with_a_chunked_upload_and_reads_back(
         assert added["cid"] == str(compute_cid(data, cid_version, raw_leaves))
         assert added["same"], f"{added['cid']} read back different bytes"
         assert server.store.has(added["cid"]) and server.store.pins()
+
+
+@pytest.mark.parametrize(("cid_version", "raw_leaves"), [(0, None), (1, None)], ids=["v0", "v1-raw-leaves"])
+def test_ipld_car_reads_our_car_and_writes_one_we_import(
+    server: IpfsHttpServer, tmp_path: Path, random_bytes, cid_version: int, raw_leaves: bool | None
+) -> None:
+    data = random_bytes(2 * CHUNK_SIZE + 17, seed=cid_version)
+    path = tmp_path / "blob.bin"
+    path.write_bytes(data)
+    cid = server.store.add_bytes(data, cid_version=cid_version, raw_leaves=raw_leaves)
+    *leaves, root = import_blocks(data, cid_version, raw_leaves)  # the importer writes the root last
+    empty = IpfsHttpServer(LocalBlockStore(tmp_path / "empty"), port=0, limits=Limits(max_add_bytes=4 << 20))
+
+    with empty:
+        report = run_js("car", {"url": server.url, "emptyUrl": empty.url, "cid": str(cid), "path": str(path)},
+                        tmp_path)  # fmt: skip
+        assert empty.store.pins() == [cid]
+
+    assert report["contentType"] == "application/vnd.ipld.car; version=1; order=dfs; dups=n"
+    assert report["version"] == 1 and report["roots"] == [str(cid)]
+    assert [b["cid"] for b in report["blocks"]] == [str(root.cid), *(str(leaf.cid) for leaf in leaves)]
+    assert all(block["verified"] for block in report["blocks"])
+    assert report["identicalWhenRewritten"] and report["sameByQuery"] and report["sameByRpc"]
+    assert report["imported"] == [{"cid": str(cid), "pinErrorMsg": ""}]
+    assert report["readBack"]
+    assert "hash to" in report["forgedError"] and str(leaves[-1].cid) in report["forgedError"]

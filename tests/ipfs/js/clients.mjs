@@ -5,7 +5,7 @@
 //
 // prints one JSON object (the scenario's findings) on stdout; exits 1 with {"error": ...} on failure.
 import { readFile } from 'node:fs/promises'
-import { CarReader } from '@ipld/car'
+import { CarReader, CarWriter } from '@ipld/car'
 import { create } from 'kubo-rpc-client'
 import { createHash } from 'node:crypto'
 
@@ -27,6 +27,15 @@ async function parseCar (bytes) {
   return { version: reader.version, roots: (await reader.getRoots()).map(String), blocks }
 }
 
+// A CAR of `blocks` under `roots`, written by @ipld/car (its own header and section encoding).
+async function writeCar (roots, blocks) {
+  const { writer, out } = CarWriter.create(roots)
+  const collected = concat(out)
+  for (const block of blocks) await writer.put(block)
+  await writer.close()
+  return collected
+}
+
 const scenarios = {
   // add each file with the Kubo RPC client (a chunked upload under Node), then cat it back
   async 'add-cat' ({ url, files }) {
@@ -41,6 +50,46 @@ const scenarios = {
       added.push({ cid: cid.toString(), size, same: Buffer.compare(back, data) === 0 })
     }
     return { added }
+  },
+
+  // the CAR of `cid` three ways from `url`, parsed and re-encoded by @ipld/car; imported into `emptyUrl`
+  // in another block order with the Kubo RPC client, then read back; a forged CAR is refused there
+  async car ({ url, emptyUrl, cid, path }) {
+    const accept = await fetch(`${url}/ipfs/${cid}`, { headers: { Accept: 'application/vnd.ipld.car' } })
+    const car = Buffer.from(await accept.arrayBuffer())
+    const query = Buffer.from(await (await fetch(`${url}/ipfs/${cid}?format=car`)).arrayBuffer())
+    const rpc = await concat(create({ url }).dag.export(cid))
+    const parsed = await parseCar(car)
+    const reader = await CarReader.fromBytes(car)
+    const roots = await reader.getRoots()
+    const blocks = []
+    for await (const block of reader.blocks()) blocks.push(block)
+    const rewritten = await writeCar(roots, blocks)
+
+    const target = create({ url: emptyUrl })
+    const imported = []
+    for await (const { root } of target.dag.import([await writeCar(roots, [...blocks].reverse())])) {
+      imported.push({ cid: root.cid.toString(), pinErrorMsg: root.pinErrorMsg })
+    }
+    const back = await concat(target.cat(cid))
+    const forgedBlocks = blocks.map(({ cid, bytes }, i) =>
+      ({ cid, bytes: i === blocks.length - 1 ? Uint8Array.from(bytes, (b, j) => j === 0 ? b ^ 1 : b) : bytes }))
+    let forgedError = null
+    try {
+      for await (const _ of target.dag.import([await writeCar(roots, forgedBlocks)])) { /* drain */ }
+    } catch (err) {
+      forgedError = err.message
+    }
+    return {
+      contentType: accept.headers.get('content-type'),
+      ...parsed,
+      identicalWhenRewritten: Buffer.compare(rewritten, car) === 0,
+      sameByQuery: Buffer.compare(query, car) === 0,
+      sameByRpc: Buffer.compare(rpc, car) === 0,
+      imported,
+      readBack: Buffer.compare(back, await readFile(path)) === 0,
+      forgedError
+    }
   }
 }
 
