@@ -92,6 +92,13 @@ class Settings(BaseSettings):
         "its commit deadline (time to upload and include the commit); giving up loses the collateral's "
         "liveness share, so this is the bare minimum, not a comfort margin.",
     )
+    finalize_fallback_s: float = Field(
+        30.0,
+        ge=0,
+        description="One worker per job sends finalize (the first revealer in a fixed order); each other "
+        "revealer waits this many seconds more than the one before it, in chain time from when finalize "
+        "became possible, and sends it only if the job is still not settled (the chosen one is down).",
+    )
 
     # --- IPFS ---------------------------------------------------------------------------------------
     ipfs: str = Field(
@@ -111,6 +118,25 @@ class Settings(BaseSettings):
     )
     workload_memory_mb: int = Field(
         8_192, ge=256, description="Memory limit of a workload's child process, MiB."
+    )
+    devices: str = Field(
+        "",
+        description="Device slots, one job each at a time: comma-separated cpu, cuda, cuda:N, mps "
+        "(repeat cpu for several CPU jobs at once); empty: every visible CUDA device, else one cpu slot.",
+    )
+    executor: Literal["fork", "spawn"] = Field(
+        "fork",
+        description="fork: a warm zygote per slot (torch imported once) forks a fresh child per job; "
+        "spawn: a fresh interpreter per job (seconds of start-up each).",
+    )
+    executor_recycle_after: int = Field(
+        256, ge=1, description="Jobs a zygote forks before it is replaced by a fresh one."
+    )
+    model_cache_memory_mb: int = Field(
+        2_048, ge=0, description="Loaded models each zygote keeps for the next jobs, MiB (0: none)."
+    )
+    model_cache_disk_mb: int = Field(
+        10_240, ge=0, description="Validated model archives kept on disk by CID, MiB (0: none)."
     )
     max_in_flight: int = Field(4, ge=1, le=64, description="Jobs a worker handles at once.")
     max_claimed_uncomputed: int = Field(

@@ -14,7 +14,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from offchain.compute.errors import DeviceUnavailable
@@ -55,6 +55,29 @@ def default_slots(infos: Sequence[DeviceInfo]) -> tuple[str, ...]:
     """Every CUDA device of ``infos``, else one ``cpu`` slot."""
     cuda = tuple(info.slot for info in infos if info.kind == "cuda")
     return cuda or ("cpu",)
+
+
+def pool_slots(
+    devices: str, device: str, describe: Callable[[], Sequence[DeviceInfo]] | None = None
+) -> tuple[str, ...]:
+    """The worker's slots: ``devices`` (TESSERA_DEVICES) when set, else one slot of an explicit ``cpu``
+    or ``mps`` device, else (``auto``, ``cuda``) every CUDA device ``describe`` finds, else the CPU (or MPS).
+
+    The probe runs only where a GPU could be: a Linux machine without ``/dev/nvidiactl`` has no CUDA.
+    """
+    explicit = parse_devices(devices)
+    if explicit:
+        return explicit
+    if device in ("cpu", "mps"):
+        return (device,)
+    linux_without_gpu = sys.platform == "linux" and not os.path.exists("/dev/nvidiactl")
+    infos = [] if linux_without_gpu else list((describe or describe_devices)())
+    cuda = tuple(info.slot for info in infos if info.kind == "cuda")
+    if cuda:
+        return cuda
+    if device == "cuda":
+        raise DeviceUnavailable("TESSERA_DEVICE=cuda, but torch sees no CUDA device on this machine")
+    return ("mps",) if any(info.kind == "mps" for info in infos) else ("cpu",)
 
 
 def slot_device(slot: str, cuda_visible: str | None) -> tuple[str, str | None]:

@@ -1,7 +1,8 @@
 """The real `ComputePort`: `offchain.compute`'s spec parser and `WorkloadRunner` (one child process per job).
 
-Built from Settings: ``device`` and ``workload_memory_mb`` (the worker's memory ceiling; a job gets the
-smaller of it and its spec's ``max_memory_mb``). When the pipeline has less time left before the commit
+Built from Settings: ``device``, ``devices`` (the device slots), ``executor``, ``executor_recycle_after``
+and ``workload_memory_mb`` (the worker's memory ceiling; a job gets the smaller of it and its spec's
+``max_memory_mb``). When the pipeline has less time left before the commit
 deadline than the spec allows, the run is given the shorter limit (the limit does not change the result).
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from offchain.compute.devices import pool_slots
 from offchain.compute.inputformats import check_input_file
 from offchain.compute.runner import RunnerConfig, WorkloadRunner
 from offchain.compute.spec import JobSpec, parse_spec
@@ -21,7 +23,13 @@ class OffchainCompute:
 
     def __init__(self, settings: Settings, *, runner: WorkloadRunner | None = None) -> None:
         self.runner = runner or WorkloadRunner(
-            RunnerConfig(device=settings.device, memory_cap_mb=settings.workload_memory_mb)
+            RunnerConfig(
+                device=settings.device,
+                memory_cap_mb=settings.workload_memory_mb,
+                executor=settings.executor,
+                devices=pool_slots(settings.devices, settings.device),
+                recycle_after=settings.executor_recycle_after,
+            )
         )
 
     def parse(self, raw: bytes) -> SpecSummary:

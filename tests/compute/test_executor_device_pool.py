@@ -15,6 +15,7 @@ from offchain.compute.devices import (
     default_slots,
     describe_devices,
     parse_devices,
+    pool_slots,
     refusal,
     slot_device,
 )
@@ -101,3 +102,16 @@ def test_this_machine_is_described_with_its_cpu_and_memory() -> None:
     cpu = [info for info in infos if info.kind == "cpu"]
     assert len(cpu) == 1 and cpu[0].memory_mb > 0 and cpu[0].slot == "cpu"
     assert cpu[0].as_metadata()["kind"] == "cpu"
+
+
+def test_pool_slots_come_from_tessera_devices_else_from_the_device_setting() -> None:
+    def two_gpus() -> list[DeviceInfo]:
+        return [H100, DeviceInfo("cuda:1", "cuda", "NVIDIA H100", 81_000, "sm90"), CPU]
+
+    assert pool_slots("cpu,cpu", "auto", two_gpus) == ("cpu", "cpu")
+    assert pool_slots("", "cpu", two_gpus) == ("cpu",)
+    if Path("/dev/nvidiactl").exists():  # the probe runs only where a GPU could be
+        assert pool_slots("", "auto", two_gpus) == ("cuda:0", "cuda:1")
+    assert pool_slots("", "auto", lambda: [CPU]) == ("cpu",)
+    with pytest.raises(DeviceUnavailable, match="no CUDA device"):
+        pool_slots("", "cuda", lambda: [CPU])
