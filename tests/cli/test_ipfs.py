@@ -73,3 +73,38 @@ def test_invalid_setting_is_a_one_line_error(tessera, tmp_path):
 
     assert result.returncode == 2
     assert result.stderr.startswith("E_CONFIG: invalid setting TESSERA_IPFS_TIMEOUT_S")
+
+
+def test_car_export_then_import_into_another_store_reads_back(tessera, tmp_path):
+    data = os.urandom(CHUNK_SIZE * 2 + 3)
+    path = tmp_path / "blob.bin"
+    path.write_bytes(data)
+    cid = tessera("ipfs", "add", str(path)).stdout.strip()
+
+    exported = tessera("ipfs", "car", "export", cid, "-o", str(tmp_path / "blob.car"))
+    other = {"TESSERA_IPFS_DIR": str(tmp_path / "other-store")}
+    imported = tessera("ipfs", "car", "import", str(tmp_path / "blob.car"), env=other)
+    copy = tessera("ipfs", "cat", cid, "--out", str(tmp_path / "copy.bin"), env=other)
+
+    assert exported.returncode == 0, exported.stderr
+    assert "wrote 4 blocks" in exported.stderr
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout == cid + "\n"
+    assert copy.returncode == 0 and (tmp_path / "copy.bin").read_bytes() == data
+
+
+def test_car_import_of_a_forged_block_is_a_one_line_error(tessera, tmp_path):
+    path = tmp_path / "blob.bin"
+    path.write_bytes(os.urandom(CHUNK_SIZE + 3))
+    cid = tessera("ipfs", "add", str(path)).stdout.strip()
+    tessera("ipfs", "car", "export", cid, "-o", str(tmp_path / "blob.car"))
+    forged = bytearray((tmp_path / "blob.car").read_bytes())
+    forged[-1] ^= 1
+    (tmp_path / "forged.car").write_bytes(forged)
+
+    result = tessera("ipfs", "car", "import", str(tmp_path / "forged.car"),
+                     env={"TESSERA_IPFS_DIR": str(tmp_path / "other-store")})  # fmt: skip
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("E_CAR_BLOCK_MISMATCH: block 2 of ")
+    assert len(result.stderr.strip().splitlines()) == 1
