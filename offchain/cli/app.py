@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from offchain.cli import chain, dashboard, demo, deploy, ipfs, job, operator, rewards, worker
+from offchain.cli import chain, dashboard, demo, deploy, ipfs, job, model, operator, rewards, worker
 from offchain.cli.state import ErrorsToExitGroup, State
 from offchain.errors import TesseraError
 
@@ -81,6 +81,7 @@ app.add_typer(ipfs.app, name="ipfs")
 dashboard.register(app)
 app.add_typer(operator.app, name="operator")
 app.add_typer(job.app, name="job")
+app.add_typer(model.app, name="model")
 app.add_typer(rewards.app, name="rewards")
 app.add_typer(worker.app, name="worker")
 demo.register(app)

@@ -201,10 +201,16 @@ def job_result(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder to write job-<id>.safetensors into.")
     ] = Path("."),
+    text: Annotated[
+        str | None,
+        typer.Option(
+            "--text", help="Also print this tensor of token ids as text (the reference GPT's tokenizer)."
+        ),
+    ] = None,
 ) -> None:
     """Fetch a completed job's agreed result from IPFS, check it against the agreed digest, save it.
 
-    Example: tessera job result 1 --out results/
+    Example: tessera job result 1 --out results/ --text ids
     """
     from offchain.ipfs.open import open_ipfs
 
@@ -221,3 +227,11 @@ def job_result(
     )
     for name, (dtype, shape) in saved.tensors.items():
         current.err.print(f"  {name}: {dtype} {shape}")
+    if text is not None:
+        from offchain.compute.export_tool import ids_as_text, read_tensors
+
+        tensors = read_tensors(saved.path)
+        if text not in tensors:
+            raise typer.BadParameter(f"the result has no tensor {text!r}", param_hint="--text")
+        for line in ids_as_text(tensors[text]):
+            typer.echo(line)

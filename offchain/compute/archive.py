@@ -35,13 +35,15 @@ from typing import Any
 
 from offchain.compute.archive_ops import operator_refusal
 from offchain.compute.errors import UnsafeModel
-from offchain.compute.spec import nesting_depth
+from offchain.compute.jsonscan import nesting_depth
 
 MODEL = "model"
 GRAPH_MEMBER = "models/model.json"
 WEIGHTS_CONFIG = "data/weights/model_weights_config.json"
 CONSTANTS_CONFIG = "data/constants/model_constants_config.json"
 SAMPLE_INPUTS = "data/sample_inputs/model.pt"
+ARCHIVE_TENSOR = "archive"
+"""The name under which the child hands an archive's bytes to a workload (one uint8 tensor)."""
 _FIXED_MEMBERS: Mapping[str, bytes | None] = {
     "archive_format": b"pt2",
     "archive_version": b"0",

@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from offchain.compute import archive
+from offchain.compute.archive import ARCHIVE_TENSOR
 from offchain.compute.errors import UnsafeModel
 from offchain.compute.tensorio import check_safetensors, check_safetensors_file
 from offchain.compute.workloads.base import Workload
 
 if TYPE_CHECKING:
     import torch
-
-ARCHIVE_TENSOR = "archive"
 
 
 def is_archive(workload: Workload, name: str) -> bool:

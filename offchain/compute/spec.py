@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from itertools import accumulate
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -28,6 +27,7 @@ from pydantic import (
 )
 
 from offchain.compute.errors import SpecMalformed, SpecTooLarge
+from offchain.compute.jsonscan import nesting_depth
 from offchain.compute.workloads import WORKLOAD_CLASSES
 
 SPEC_VERSION = 1
@@ -66,9 +66,6 @@ InputName = Annotated[
 AnyWorkload = Annotated[Union[WORKLOAD_CLASSES], Field(discriminator="name")]  # noqa: UP007
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
-# A JSON string (closing quote optional so an unterminated one is consumed once, not rescanned: linear).
-_JSON_STRING = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"?', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _NO_ECHO = ("missing", "extra_forbidden", "value_error")  # error types whose message already says it
 
 
@@ -186,13 +183,6 @@ def canonical_spec_bytes(spec: JobSpec) -> bytes:
 def json_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of ``JobSpec`` for frontends; workloads are a ``oneOf`` on ``name``."""
     return JobSpec.model_json_schema()
-
-
-def nesting_depth(text: str) -> int:
-    """Deepest bracket nesting of JSON text, ignoring brackets inside strings; linear and non-recursive."""
-    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
-    steps = (1 if char in "[{" else -1 for char in brackets)
-    return max(accumulate(steps, initial=0))
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offchain.compute.errors import UnsafeWeights
-from offchain.compute.spec import nesting_depth
+from offchain.compute.jsonscan import nesting_depth
 
 if TYPE_CHECKING:
     import torch

@@ -1,30 +1,26 @@
 """The reference models exported for the ``export`` workload: archive bytes, seeded inputs and job specs.
 
 ``reference_job(name)`` builds one of ``REFERENCE_MODELS`` from its seed, exports it
-(``torch.export.export``, then ``torch.export.save``), checks it as a worker would, and returns the checked
-archive rebuilt without metadata (``ValidatedArchive.clean_bytes``) with a fixed serialization id, so the
-same torch build always gives the same bytes, hence the same CID. Its inputs are canonical safetensors.
-``export_spec`` writes the job spec for uploaded CIDs; ``example_export_specs`` does both for the demo.
+through ``export_tool.export_module`` (``torch.export``, checked as a worker would, rebuilt without
+metadata with a fixed serialization id: the same torch build always gives the same bytes, hence the same
+CID). Its inputs are canonical safetensors. ``example_export_specs`` uploads them and writes the specs.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from offchain.compute.demo_models import ContentStore
-from offchain.compute.spec import Determinism, Exact, JobSpec, Resources, canonical_spec_bytes
-from offchain.compute.workloads import Export
+from offchain.compute.export_tool import export_spec
+from offchain.compute.spec import canonical_spec_bytes
 
 if TYPE_CHECKING:
     import torch
 
 REFERENCE_MODELS = ("gpt", "cnn", "lora")
 _METADATA = {"tessera.demo": "1"}
-_SERIALIZATION_ID = ".data/serialization_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,38 +53,10 @@ def reference_module(name: str) -> tuple[torch.nn.Module, dict[str, torch.Tensor
 
 
 def export_archive(module: torch.nn.Module, example: dict[str, torch.Tensor]) -> bytes:
-    """``torch.export`` ``module`` on ``example`` (keyword order = argument order), checked and pinned."""
-    import torch
+    """``export_tool.export_module``'s checked, pinned archive of ``module`` on ``example``."""
+    from offchain.compute.export_tool import export_module
 
-    from offchain.compute.archive import validate_archive
-
-    program = torch.export.export(module, tuple(example.values()))
-    buffer = io.BytesIO()
-    torch.export.save(program, buffer)
-    checked = validate_archive(buffer.getvalue())
-    members = dict(checked.members)
-    members[_SERIALIZATION_ID] = b"0" * len(members[_SERIALIZATION_ID])
-    return dataclasses.replace(checked, members=members).clean_bytes()
-
-
-def export_spec(
-    *,
-    model_cid: str,
-    input_cid: str | None,
-    outputs: Sequence[str] | None = None,
-    determinism: Determinism | None = None,
-    max_runtime_s: int = 120,
-    max_memory_mb: int = 1024,
-) -> JobSpec:
-    """An ``export`` job on an uploaded archive and (when the model takes any) its uploaded inputs."""
-    inputs = {"model": model_cid} | ({"input": input_cid} if input_cid is not None else {})
-    return JobSpec(
-        version=1,
-        workload=Export(name="export", outputs=list(outputs) if outputs else None),
-        inputs=inputs,
-        resources=Resources(max_runtime_s=max_runtime_s, max_memory_mb=max_memory_mb),
-        determinism=determinism or Exact(mode="exact"),
-    )
+    return export_module(module, example).archive
 
 
 def example_export_specs(store: ContentStore, names: Sequence[str] = REFERENCE_MODELS) -> dict[str, bytes]:

@@ -79,8 +79,7 @@ def load_program(model: TensorMap, device: torch.device) -> tuple[Any, tuple[str
     """Check the archive bytes again, load the rebuilt copy, move it to ``device``: (program, input names)."""
     import torch
 
-    from offchain.compute.archive import validate_archive
-    from offchain.compute.inputformats import ARCHIVE_TENSOR
+    from offchain.compute.archive import ARCHIVE_TENSOR, validate_archive
 
     if set(model) != {ARCHIVE_TENSOR}:
         raise InputInvalid("model: expected the archive bytes; the runner handed over something else")
