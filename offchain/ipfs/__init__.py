@@ -4,6 +4,8 @@
 * `CID` (``cid``): the value type, parsed from and printed as ``Qm...`` or ``b...``.
 * `IpfsBackend` / `IpfsReader` (``backend``): the interface; `LocalBlockStore` (default, no daemon),
   `KuboRpcClient` and `GatewayReader` implement it; `open_backend` (``factory``) picks one from settings.
+* ``car``: CAR files (``ipfs dag export`` / ``dag import``), written in DAG order and read with every block
+  verified; ``serve``: the embedded store over HTTP as a trustless gateway and a Kubo RPC subset.
 
 Every byte read is verified against its CID; every read is bounded in size and time.
 """

@@ -491,6 +491,8 @@ def _handler(server: IpfsHttpServer) -> type[BaseHTTPRequestHandler]:
             if command == "version":
                 self._json({"Version": SERVER_VERSION, "Commit": "", "Repo": "", "System": "", "Golang": ""})
             elif command == "cat":
+                if "offset" in query or "length" in query:
+                    raise HttpError(400, "cat with offset or length is not supported; read the whole file")
                 self._cat(_arg_cid(query))
             elif command == "dag/export":
                 cid = _arg_cid(query)

@@ -136,3 +136,11 @@ def test_dag_import_refuses_a_forged_car_and_bounds_the_upload(server, random_by
     unpinned = httpx.post(f"{server.url}/api/v0/dag/import", params={"pin-roots": "false"},
                           files={"file": ("x.car", partial)})  # fmt: skip
     assert unpinned.status_code == 200 and unpinned.text == ""
+
+
+def test_rpc_cat_reads_the_whole_file_and_refuses_ranges(server, random_bytes):
+    data = random_bytes(CHUNK_SIZE + 1)
+    cid = server.store.add_bytes(data)
+    assert httpx.post(f"{server.url}/api/v0/cat", params={"arg": str(cid)}).content == data
+    ranged = httpx.post(f"{server.url}/api/v0/cat", params={"arg": str(cid), "offset": "5"})
+    assert ranged.status_code == 400 and "offset" in ranged.json()["Message"]
