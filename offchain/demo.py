@@ -555,11 +555,11 @@ class LyingCompute:
 def run_lying_worker() -> int:
     """`tessera demo --run-lying-worker` (hidden; the demo starts it): the `Worker` service from the
     environment's settings, with `LyingCompute`; the same lifecycle as `python -m offchain.worker`."""
-    from offchain.settings import Settings
+    from offchain.settings import load_settings
     from offchain.worker.logsetup import configure_logging
     from offchain.worker.service import Worker, default_compute
 
-    settings = Settings()
+    settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
     worker = Worker(settings, compute=LyingCompute(default_compute(settings)))
     for sig in (signal.SIGINT, signal.SIGTERM):

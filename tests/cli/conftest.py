@@ -11,20 +11,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.support.chain import dev_account
+
+__all__ = ["dev_account", "error_line", "make_env", "make_runner"]
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
-
-
-def dev_account(index: int):
-    """anvil's public development account ``index``."""
-    from eth_account import Account
-
-    from offchain.devchain import DEV_MNEMONIC
-
-    Account.enable_unaudited_hdwallet_features()
-    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
 
 
 def make_env(root: Path) -> dict[str, str]:
