@@ -66,12 +66,20 @@ from offchain.ipfs.errors import (
 from offchain.ipfs.importer import CHUNK_SIZE, ImportProfile
 from offchain.ipfs.local import LocalBlockStore
 from offchain.ipfs.reader import MAX_BLOCK_BYTES
-from offchain.ipfs.request_body import MalformedBody, UnsupportedTransferCoding, read_body
+from offchain.ipfs.request_body import (
+    BodyTooLarge,
+    MalformedBody,
+    UnsupportedTransferCoding,
+    drain,
+    read_body,
+)
 
 DEFAULT_PORT: Final = 5080
 MAX_ADD_BYTES: Final = 64 << 20
 MAX_FILE_BYTES: Final = 1 << 30
 READ_TIMEOUT_S: Final = 60.0
+DRAIN_TIMEOUT_S: Final = 5.0
+"""How long a refused upload's remaining bytes are waited for (each read) before the connection closes."""
 RAW_BLOCK_TYPE: Final = "application/vnd.ipld.raw"
 LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 SERVER_VERSION: Final = "tessera-ipfs/1"
@@ -555,7 +563,11 @@ def _handler(server: IpfsHttpServer) -> type[BaseHTTPRequestHandler]:
             self._send(204, b"", headers)
 
         def _body(self, limit: int) -> bytes:
-            return read_body(self.rfile, self.headers, limit)
+            try:
+                return read_body(self.rfile, self.headers, limit)
+            except BodyTooLarge as refusal:
+                self._refused = refusal  # drained after the 413 is sent (see _error)
+                raise
 
         # -- responses -----------------------------------------------------------------------------
         def _cors(self) -> dict[str, str]:
@@ -631,7 +643,11 @@ def _handler(server: IpfsHttpServer) -> type[BaseHTTPRequestHandler]:
             try:
                 self._send(status, body, {"Content-Type": "application/json", "Cache-Control": "no-store"})
             except OSError:
-                self.close_connection = True
+                return
+            refused: BodyTooLarge | None = getattr(self, "_refused", None)
+            if refused is not None:
+                self.connection.settimeout(DRAIN_TIMEOUT_S)
+                drain(self.rfile, refused)
 
     return Handler
 

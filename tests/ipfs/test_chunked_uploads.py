@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from offchain.ipfs import LocalBlockStore, compute_cid
-from offchain.ipfs.request_body import MAX_LINE_BYTES, BodyTooLarge, read_chunked
+from offchain.ipfs.request_body import MAX_LINE_BYTES, BodyTooLarge, drain, read_chunked
 from offchain.ipfs.serve import IpfsHttpServer, Limits
 
 LIMIT = 4096
@@ -136,6 +136,23 @@ def test_the_limit_check_reads_nothing_past_the_refused_chunk_size():
     with pytest.raises(BodyTooLarge, match="limit is 100"):
         read_chunked(stream, limit=100)
     assert stream.tell() == len(chunk(b"x" * 10) + b"100;ext\r\n")
+
+
+def test_after_a_refusal_the_rest_of_the_body_is_thrown_away_up_to_a_budget():
+    rest = chunk(b"y" * 50) + b"0\r\nX-T: 1\r\n\r\n"
+    body = chunk(b"x" * 10) + b"100\r\n" + b"z" * 256 + b"\r\n" + rest
+    stream = io.BytesIO(body + b"POST /next")
+    with pytest.raises(BodyTooLarge) as refused:
+        read_chunked(stream, limit=100)
+    assert (refused.value.pending, refused.value.chunked) == (256, True)
+    assert drain(stream, refused.value, budget=1000) and stream.read() == b"POST /next"
+
+    stream = io.BytesIO(body)
+    with pytest.raises(BodyTooLarge) as refused:
+        read_chunked(stream, limit=100)
+    assert not drain(stream, refused.value, budget=300)  # 256 + 50 bytes left: over the budget
+    sized = io.BytesIO(b"a" * 500 + b"POST /next")
+    assert drain(sized, BodyTooLarge("refused", pending=500, chunked=False)) and sized.read() == b"POST /next"
 
 
 @pytest.mark.parametrize(

@@ -82,6 +82,19 @@ def test_kubo_rpc_client_adds_with_a_chunked_upload_and_reads_back(
         assert server.store.has(added["cid"]) and server.store.pins()
 
 
+def test_kubo_rpc_client_is_told_why_an_oversized_upload_is_refused(tmp_path: Path, random_bytes) -> None:
+    path = tmp_path / "big.bin"
+    path.write_bytes(random_bytes(3 << 20))
+    store = LocalBlockStore(tmp_path / "store")
+    with IpfsHttpServer(store, port=0, limits=Limits(max_add_bytes=1 << 20)) as small:
+        report = run_js("add-refused", {"url": small.url, "path": str(path)}, tmp_path)
+    # the server answers 413 and throws the rest of the upload away, so the client reads the refusal
+    # (without the drain it saw "write EPIPE")
+    assert report["refused"] and report["status"] == 413, report
+    assert f"the limit is {1 << 20}" in report["message"]
+    assert store.pins() == []
+
+
 @pytest.mark.parametrize(("cid_version", "raw_leaves"), [(0, None), (1, None)], ids=["v0", "v1-raw-leaves"])
 def test_ipld_car_reads_our_car_and_writes_one_we_import(
     server: IpfsHttpServer, tmp_path: Path, random_bytes, cid_version: int, raw_leaves: bool | None

@@ -52,6 +52,16 @@ const scenarios = {
     return { added }
   },
 
+  // add a file the server must refuse; what the client is told
+  async 'add-refused' ({ url, path }) {
+    try {
+      await create({ url }).add(await readFile(path))
+      return { refused: false }
+    } catch (err) {
+      return { refused: true, status: err.response?.status ?? null, message: err.message }
+    }
+  },
+
   // the CAR of `cid` three ways from `url`, parsed and re-encoded by @ipld/car; imported into `emptyUrl`
   // in another block order with the Kubo RPC client, then read back; a forged CAR is refused there
   async car ({ url, emptyUrl, cid, path }) {
