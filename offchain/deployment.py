@@ -51,23 +51,22 @@ WIRING: tuple[Wire, ...] = (
 def constructor_args(
     name: str, params: Mapping[str, int], addresses: Mapping[str, str], deployer: str
 ) -> tuple[Any, ...]:
-    """The constructor arguments of contract ``name`` (the addresses of those deployed before it)."""
+    """The constructor arguments of contract ``name`` (the addresses of those deployed before it).
+
+    ``addresses["FeeToken"]``, when present, replaces the TSR token as the staking, emission and fee
+    token (tests with odd tokens; the registry refuses a mix of tokens).
+    """
     p = params
+    token = addresses.get("FeeToken") or addresses.get("TesseraToken", "")
     if name == "TesseraToken":
         return (deployer, p["genesis_supply"])
     if name == "Staking":
-        return (
-            addresses["TesseraToken"],
-            p["min_stake"],
-            p["unbonding_period"],
-            p["jail_period"],
-            p["slash_reward_bps"],
-        )
+        return (token, p["min_stake"], p["unbonding_period"], p["jail_period"], p["slash_reward_bps"])
     if name == "RewardEmitter":
-        return (addresses["TesseraToken"], p["epoch_length"], p["initial_emission"], p["halving_epochs"])
+        return (token, p["epoch_length"], p["initial_emission"], p["halving_epochs"])
     if name == "JobRegistry":
         return (
-            addresses.get("FeeToken", addresses["TesseraToken"]),
+            token,
             addresses["Staking"],
             addresses["RewardEmitter"],
             p["protocol_fee_bps"],
@@ -125,8 +124,8 @@ def deploy_and_wire(
 ) -> Deployed[C]:
     """Deploy the four contracts in `DEPLOY_ORDER` and make the `WIRING` calls.
 
-    ``fee_token`` replaces the registry's fee token (tests only); ``on_deployed`` sees each contract as
-    soon as it exists (progress output).
+    ``fee_token`` replaces TSR as the staking, emission and fee token (tests with odd tokens only);
+    ``on_deployed`` sees each contract as soon as it exists (progress output).
     """
     contracts: dict[str, C] = {}
     addresses: dict[str, str] = {"FeeToken": fee_token} if fee_token else {}
