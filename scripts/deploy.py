@@ -26,6 +26,7 @@ from typing import NamedTuple
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
+from offchain.chain.ape_compat import for_any_node
 from offchain.chain.manifest import (
     CONTRACT_NAMES,
     ContractRecord,
@@ -345,14 +346,17 @@ def _is_local(network) -> bool:
 
 
 def _reachable(ctx, param, provider):
-    """ape's network callback: runs before ape connects, so an unreachable node gets our message."""
+    """ape's network callback: runs before ape connects, so an unreachable node gets our message.
+
+    It also swaps ape's local-network provider for one that works with any node, Hardhat 3 included
+    (offchain/chain/ape_compat.py)."""
     url = _provider_url(provider) if provider is not None and not isinstance(provider, str) else None
     if url and url.startswith("http"):
         try:
             check_rpc(url, is_local=_is_local(provider.network))
         except RpcUnreachable as err:
             raise click.ClickException(str(err)) from None
-    return provider
+    return for_any_node(provider)
 
 
 @click.command(cls=ConnectedProviderCommand, network_callback=_reachable, short_help="Deploy Tessera")
