@@ -86,7 +86,8 @@ def read_body(rfile: BinaryIO, headers: Message, limit: int) -> bytes:
 
 def read_chunked(rfile: BinaryIO, limit: int) -> bytes:
     """Decode a chunked body from ``rfile`` (positioned after the request's header section)."""
-    body = bytearray()
+    pieces: list[bytes] = []
+    received = 0
     while True:
         line = _line(rfile, "a chunk-size line")
         size_text = line.split(b";", 1)[0].strip(b" \t")
@@ -95,9 +96,9 @@ def read_chunked(rfile: BinaryIO, limit: int) -> bytes:
         size = int(size_text, 16)
         if size == 0:
             break
-        if len(body) + size > limit:
+        if received + size > limit:
             raise BodyTooLarge(
-                f"the chunked request body is too large: a chunk of {size} bytes after {len(body)} bytes "
+                f"the chunked request body is too large: a chunk of {size} bytes after {received} bytes "
                 f"received; the limit is {limit}",
                 pending=size,
                 chunked=True,
@@ -105,11 +106,12 @@ def read_chunked(rfile: BinaryIO, limit: int) -> bytes:
         data = rfile.read(size)
         if len(data) != size:
             raise MalformedBody(f"the chunked body ended inside a chunk ({len(data)} of {size} bytes)")
-        body += data
+        pieces.append(data)
+        received += size
         if rfile.read(2) != b"\r\n":
             raise MalformedBody(f"a chunk of {size} bytes is not followed by CRLF (its size is wrong)")
     _skip_trailers(rfile)
-    return bytes(body)
+    return b"".join(pieces)
 
 
 def drain(rfile: BinaryIO, refusal: BodyTooLarge, *, budget: int = DRAIN_BYTES) -> bool:
