@@ -145,13 +145,13 @@ def export_car(
     root = CID.parse(root)
     dest = Path(dest)
     sizes: list[int] = []
+
+    def count(_: CID, block: bytes) -> None:
+        sizes.append(len(block))
+
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-
-            def count(_: CID, block: bytes) -> None:
-                sizes.append(len(block))
-
             for piece in iter_car(reader, root, max_bytes=max_bytes, timeout_s=timeout_s, on_block=count):
                 handle.write(piece)
             car_bytes = handle.tell()
