@@ -112,16 +112,18 @@ class ValidatedArchive:
     input_names: tuple[str, ...]
     parameter_bytes: int
     node_count: int
-    _graph: dict[str, Any] = field(repr=False)
+    _documents: Mapping[str, Any] = field(repr=False)
 
     def clean_bytes(self) -> bytes:
-        """A new stored (uncompressed) zip of the checked members, metadata dropped, sample inputs empty."""
+        """A new stored (uncompressed) zip of the checked members: the JSON ones re-serialised from what was
+        checked (node metadata dropped, every device CPU: the workload moves the program to its own), the
+        sample inputs empty."""
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
             for name in sorted(self.members):
                 data = self.members[name]
-                if name == GRAPH_MEMBER:
-                    data = _dumps(self._graph)
+                if name in self._documents:
+                    data = _dumps(self._documents[name])
                 elif name == SAMPLE_INPUTS:
                     data = b""
                 archive.writestr(
@@ -139,16 +141,19 @@ def validate_archive(data: bytes, *, limits: ArchiveLimits | None = None) -> Val
         GRAPH_MEMBER,
     )
     operators, node_count, input_names = _check_graph(graph, limits)
-    parameter_bytes = _check_payloads(members, limits, weights=True)
-    parameter_bytes += _check_payloads(members, limits, weights=False)
+    weight_bytes, weights = _check_payloads(members, limits, weights=True)
+    constant_bytes, constants = _check_payloads(members, limits, weights=False)
+    documents = {GRAPH_MEMBER: graph, WEIGHTS_CONFIG: weights, CONSTANTS_CONFIG: constants}
+    for document in documents.values():
+        _devices_to_cpu(document)
     return ValidatedArchive(
         root=root,
         members=members,
         operators=operators,
         input_names=input_names,
-        parameter_bytes=parameter_bytes,
+        parameter_bytes=weight_bytes + constant_bytes,
         node_count=node_count,
-        _graph=graph,
+        _documents=documents,
     )
 
 
@@ -393,7 +398,9 @@ def _check_treespec(value: Any, what: str) -> None:
 
 
 # --- 3. weights and constants --------------------------------------------------------------------------
-def _check_payloads(members: dict[str, bytes], limits: ArchiveLimits, *, weights: bool) -> int:
+def _check_payloads(
+    members: dict[str, bytes], limits: ArchiveLimits, *, weights: bool
+) -> tuple[int, dict[str, Any]]:
     config_member = WEIGHTS_CONFIG if weights else CONSTANTS_CONFIG
     folder, pattern = ("data/weights/", _WEIGHT_FILE) if weights else ("data/constants/", _CONSTANT_FILE)
     what = "weight" if weights else "constant"
@@ -434,7 +441,7 @@ def _check_payloads(members: dict[str, bytes], limits: ArchiveLimits, *, weights
                 f"take {needed[name]:,}",
                 hint="export the model again with torch.export.save; do not edit the archive",
             )
-    return sum(needed.values())
+    return sum(needed.values()), document
 
 
 def _tensor_bytes(meta: dict[str, Any], what: str) -> int:
@@ -498,6 +505,22 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _devices_to_cpu(document: Any) -> None:
+    """Point every device of a parsed graph or config at the CPU (an archive exported on a GPU still loads
+    on a CPU-only worker; the workload then moves the program to the job's device)."""
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                if key in ("device", "as_device") and isinstance(value, dict) and "type" in value:
+                    item[key] = {"type": "cpu", "index": None}
+                else:
+                    stack.append(value)
 
 
 def _dumps(value: Any) -> bytes:
