@@ -20,13 +20,14 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import torch
 
 from offchain.compute.determinism import canonical_outputs, configure_torch, device_class, resolve_device
 from offchain.compute.errors import ComputeError, WorkloadFailed, WorkloadOom
+from offchain.compute.executor_models import Preloaded, hand_over
 from offchain.compute.inputformats import load_input
 from offchain.compute.jobdir import (
     JOB_FILE,
@@ -74,11 +75,20 @@ def main(argv: list[str] | None = None) -> int:
     return serve(Path(line), threads, ready_device)
 
 
-def run_forked(job_dir: Path, choice: DeviceChoice, threads: int, ready_fd: int) -> int:
+def run_forked(
+    job_dir: Path,
+    choice: DeviceChoice,
+    threads: int,
+    ready_fd: int,
+    preloaded: Mapping[str, Preloaded] | None = None,
+    cache_hits: tuple[str, ...] = (),
+) -> int:
     """A job in a process forked from the zygote (``executor_zygote``): torch is imported, nothing else is.
 
     Moves into ``job_dir`` first, then gets ready (torch settings, device, thread pools: milliseconds on
-    CPU), writes one byte to ``ready_fd`` and runs the job; the exit status is ``main``'s.
+    CPU), writes one byte to ``ready_fd`` and runs the job; the exit status is ``main``'s. ``preloaded``:
+    the zygote's loaded models of the job's archive inputs (``executor_models``), ``cache_hits`` the
+    names among them it already had.
     """
 
     def ready_device() -> torch.device:
@@ -88,14 +98,20 @@ def run_forked(job_dir: Path, choice: DeviceChoice, threads: int, ready_fd: int)
             os.write(ready_fd, b"R")
             os.close(ready_fd)
 
-    return serve(job_dir, threads, ready_device)
+    return serve(job_dir, threads, ready_device, preloaded or {}, cache_hits)
 
 
-def serve(job_dir: Path, threads: int, ready_device: Callable[[], torch.device]) -> int:
+def serve(
+    job_dir: Path,
+    threads: int,
+    ready_device: Callable[[], torch.device],
+    preloaded: Mapping[str, Preloaded] | None = None,
+    cache_hits: tuple[str, ...] = (),
+) -> int:
     """Enter ``job_dir``, get the device, run the job and write ``status.json`` whatever happens."""
     try:
         enter_job_dir(job_dir)
-        status = run_job(job_dir, ready_device(), threads)
+        status = run_job(job_dir, ready_device(), threads, preloaded or {}, cache_hits)
     except BaseException as exc:  # noqa: BLE001 - every failure must reach status.json
         traceback.print_exc()
         code, message, hint = classify(exc)
@@ -129,7 +145,13 @@ def enter_job_dir(job_dir: Path) -> None:
     os.close(log)
 
 
-def run_job(job_dir: Path, device: torch.device, threads: int) -> ChildStatus:
+def run_job(
+    job_dir: Path,
+    device: torch.device,
+    threads: int,
+    preloaded: Mapping[str, Preloaded] | None = None,
+    cache_hits: tuple[str, ...] = (),
+) -> ChildStatus:
     """The job itself, in order; raises on any failure."""
     job = ChildJob.model_validate_json((job_dir / JOB_FILE).read_bytes())
     spec = parse_spec(job.spec.encode())
@@ -137,7 +159,11 @@ def run_job(job_dir: Path, device: torch.device, threads: int) -> ChildStatus:
     _bound_file_size(job.max_result_bytes + FILE_SIZE_SLACK)
 
     inputs = {
-        name: load_input(spec.workload, name, input_path(job_dir, name), source=f"input {name!r}")
+        name: hand_over(
+            name,
+            load_input(spec.workload, name, input_path(job_dir, name), source=f"input {name!r}"),
+            preloaded or {},
+        )
         for name in sorted(spec.inputs)
     }
     start, start_cpu = time.perf_counter(), time.process_time()
@@ -158,6 +184,7 @@ def run_job(job_dir: Path, device: torch.device, threads: int) -> ChildStatus:
         device_class=device_class(device, threads),
         compute_s=compute_s,
         compute_cpu_s=compute_cpu_s,
+        model_cache_hits=cache_hits,
     )
 
 

@@ -40,7 +40,7 @@ class JobExit:
 
 @dataclass(frozen=True, slots=True)
 class ExecutorConfig:
-    """One executor: the zygote's command (REPLY_FD, DEVICE and THREADS are appended) and environment."""
+    """One executor: the zygote's command (REPLY_FD, DEVICE, THREADS, CACHE_MB appended), its environment."""
 
     command: Sequence[str]
     env: Mapping[str, str]
@@ -49,6 +49,7 @@ class ExecutorConfig:
     startup_timeout_s: float
     kill_grace_s: float
     recycle_after: int
+    model_cache_mb: int = 0
 
 
 class _Zygote:
@@ -58,7 +59,13 @@ class _Zygote:
         reply_read, reply_write = os.pipe()
         try:
             self.process = subprocess.Popen(
-                [*config.command, str(reply_write), config.device, str(config.threads)],
+                [
+                    *config.command,
+                    str(reply_write),
+                    config.device,
+                    str(config.threads),
+                    str(config.model_cache_mb),
+                ],
                 cwd="/",
                 env=dict(config.env),
                 stdin=subprocess.PIPE,

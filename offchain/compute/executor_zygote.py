@@ -1,4 +1,4 @@
-"""The executor zygote: ``python -P -m offchain.compute.executor_zygote REPLY_FD DEVICE THREADS``.
+"""The executor zygote: ``python -P -m offchain.compute.executor_zygote REPLY_FD DEVICE THREADS CACHE_MB``.
 
 Started by ``executor.ForkExecutor`` in its own session with the child's allow-listed environment. It pays
 the interpreter start and ``import torch`` once, initialises nothing on a device (CUDA is not fork-safe:
@@ -7,6 +7,8 @@ or read its memory), checks it has a single thread (fork copies only the calling
 ``ready``. It never runs job code itself: for each ``job DIR`` line on stdin it forks one child, which
 calls ``setsid`` (its own process group), asks for SIGKILL if the zygote dies, and runs
 ``child.run_forked``: it moves into DIR, bounds its memory and file sizes, gets ready and runs the job.
+It keeps up to CACHE_MB of loaded models (``executor_models``): a job's archives are checked and loaded
+here once, before its fork, and shared with every later child whose job names the same bytes.
 
 Protocol (lines; runner -> zygote on stdin, zygote -> runner on REPLY_FD)::
 
@@ -27,6 +29,11 @@ import select
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from offchain.compute.executor_models import Preloaded
+    from offchain.compute.model_cache import ModelCache
 
 _PR_SET_PDEATHSIG = 1
 _PR_SET_DUMPABLE = 4
@@ -36,17 +43,18 @@ def main(argv: list[str] | None = None) -> int:
     """Import torch once, then fork one child per job line until stdin closes."""
     args = sys.argv[1:] if argv is None else argv
     reply_fd, choice, threads = int(args[0]), args[1], int(args[2])
+    cache_mb = int(args[3]) if len(args) > 3 else 0
     commands = _Lines(sys.stdin.fileno())
     try:
         import torch  # noqa: F401 - the point of the zygote: imported once, shared by every child
 
         from offchain.compute import child
+        from offchain.compute.model_cache import ModelCache
 
         device_choice = child._device_choice(choice)
+        models: ModelCache[Preloaded] = ModelCache(cache_mb << 20)
         _prctl(_PR_SET_DUMPABLE, 0)
-        threads_now = len(os.listdir("/proc/self/task"))
-        if threads_now != 1:
-            raise RuntimeError(f"the zygote has {threads_now} threads after its imports; fork needs one")
+        _single_threaded("after its imports")
     except BaseException as exc:  # noqa: BLE001 - reported to the runner, which falls back on nothing
         _say(reply_fd, f"fail {type(exc).__name__}: {exc}".replace("\n", " ")[:500])
         return 1
@@ -54,16 +62,28 @@ def main(argv: list[str] | None = None) -> int:
     while (line := commands.next_line()) is not None:
         if not line.startswith("job "):
             continue  # a stray "reap" (its child is already reaped)
-        pid, ready_read = _fork_job(Path(line[4:]), device_choice, threads, reply_fd, commands.fd)
+        pid, ready_read = _fork_job(Path(line[4:]), device_choice, threads, reply_fd, commands.fd, models)
         if not _watch(pid, ready_read, reply_fd, commands):
             return 0
     return 0
 
 
-def _fork_job(job_dir: Path, choice: str, threads: int, reply_fd: int, stdin_fd: int) -> tuple[int, int]:
+def _single_threaded(when: str) -> None:
+    threads_now = len(os.listdir("/proc/self/task"))
+    if threads_now != 1:
+        raise RuntimeError(f"the zygote has {threads_now} threads {when}; fork needs one")
+
+
+def _fork_job(
+    job_dir: Path, choice: str, threads: int, reply_fd: int, stdin_fd: int, models: ModelCache[Preloaded]
+) -> tuple[int, int]:
     """Fork the job child; returns its pid and the read end of the pipe it writes its ready byte to."""
     from offchain.compute import child
+    from offchain.compute.executor_models import preload
 
+    preloaded, hits = preload(job_dir, models) if models.max_bytes else ({}, ())
+    if preloaded:
+        _single_threaded("after loading a model")  # raises: the zygote exits, and the runner replaces it
     ready_read, ready_write = os.pipe()
     zygote = os.getpid()
     pid = os.fork()
@@ -79,7 +99,7 @@ def _fork_job(job_dir: Path, choice: str, threads: int, reply_fd: int, stdin_fd:
             null = os.open(os.devnull, os.O_RDONLY)
             os.dup2(null, stdin_fd)
             os.close(null)
-            code = child.run_forked(job_dir, choice, threads, ready_write)  # type: ignore[arg-type]
+            code = child.run_forked(job_dir, choice, threads, ready_write, preloaded, hits)  # type: ignore[arg-type]
         finally:
             child.exit_now(code)
     os.close(ready_write)

@@ -46,6 +46,7 @@ class ChildStatus(BaseModel):
     device_class: str = ""
     compute_s: float = 0.0
     compute_cpu_s: float = 0.0
+    model_cache_hits: tuple[str, ...] = ()  # archive inputs whose loaded model came from the zygote's cache
 
 
 def input_path(job_dir: Path, name: str) -> Path:

@@ -101,7 +101,8 @@ class RunnerConfig:
     and THREADS are appended to it. ``prestart`` and ``child_command`` are for the ``spawn`` executor.
 
     ``executor="fork"`` runs one zygote per entry of ``devices`` (``cpu``, ``cuda``, ``cuda:N``, ``mps``;
-    empty: one slot of ``device``), recycled after ``recycle_after`` jobs; ``zygote_command`` replaces
+    empty: one slot of ``device``), recycled after ``recycle_after`` jobs, each keeping up to
+    ``model_cache_mb`` of loaded models (``executor_models``); ``zygote_command`` replaces
     ``python -P -m offchain.compute.executor_zygote`` (tests again).
     """
 
@@ -117,6 +118,7 @@ class RunnerConfig:
     devices: tuple[str, ...] = ()
     recycle_after: int = 256
     zygote_command: Sequence[str] | None = None
+    model_cache_mb: int = 2048
 
     def __post_init__(self) -> None:
         if self.child_command is not None and self.executor != "spawn":
@@ -132,6 +134,7 @@ class JobResult:
     ``wall_s`` is the whole ``run`` call; ``startup_s`` the part of it spent waiting for the child to be
     ready (about 0 when a prestarted child was); ``compute_s`` the workload itself, timed in the child,
     and ``compute_cpu_s`` the CPU time the child's threads spent on it (insensitive to other load).
+    ``model_cache_hits`` names the archive inputs whose loaded model the zygote already held.
     """
 
     digest: bytes
@@ -144,6 +147,7 @@ class JobResult:
     compute_s: float
     compute_cpu_s: float
     prestarted: bool
+    model_cache_hits: tuple[str, ...] = ()
 
     @property
     def digest_hex(self) -> str:
@@ -347,6 +351,7 @@ class WorkloadRunner:
             startup_timeout_s=config.startup_timeout_s,
             kill_grace_s=config.kill_grace_s,
             recycle_after=config.recycle_after,
+            model_cache_mb=config.model_cache_mb,
         )
 
     def _take_standby(self) -> _Child | None:
@@ -458,6 +463,7 @@ class WorkloadRunner:
             compute_s=status.compute_s,
             compute_cpu_s=status.compute_cpu_s,
             prestarted=prestarted,
+            model_cache_hits=status.model_cache_hits,
         )
 
 
