@@ -1,8 +1,8 @@
 """The real `ComputePort`: `offchain.compute`'s spec parser and `WorkloadRunner` (one child process per job).
 
-Built from Settings: ``device``, ``devices`` (the device slots), ``executor``, ``executor_recycle_after``
-and ``workload_memory_mb`` (the worker's memory ceiling; a job gets the smaller of it and its spec's
-``max_memory_mb``). When the pipeline has less time left before the commit
+Built from Settings: ``device``, ``devices`` (the device slots), ``executor``, ``executor_recycle_after``,
+``model_cache_memory_mb`` and ``workload_memory_mb`` (the worker's memory ceiling; a job gets the
+smaller of it and its spec's ``max_memory_mb``). When the pipeline has less time left before the commit
 deadline than the spec allows, the run is given the shorter limit (the limit does not change the result).
 """
 
@@ -29,6 +29,7 @@ class OffchainCompute:
                 executor=settings.executor,
                 devices=pool_slots(settings.devices, settings.device),
                 recycle_after=settings.executor_recycle_after,
+                model_cache_mb=settings.model_cache_memory_mb,
             )
         )
 
