@@ -4,8 +4,9 @@ Input ``model`` is the archive exactly as ``torch.export.save`` wrote it; input 
 model without arguments) holds one tensor per argument of the exported ``forward``, named as its
 parameters are. The archive is checked before the claim and again here, before anything loads it
 (``archive.validate_archive``: no pickle, no zip bomb, bounded graph JSON, every operator in the ATen/prims
-allow-list; a refusal is ``E_UNSAFE_MODEL``); ``torch.export.load`` then reads the rebuilt, checked copy,
-the program is moved to the job's device and run without autograd (a training step exports its backward
+allow-list; a refusal is ``E_UNSAFE_MODEL``); ``torch.export.load`` then reads the rebuilt, checked copy
+(or the warm executor hands over the model its zygote checked and loaded before the fork), the program
+is moved to the job's device and run without autograd (a training step exports its backward
 operators explicitly). The outputs are flattened to names: a dict output by its keys, a tuple or list by
 position (``0``, ``1``...), nested ones joined by ``.``, a single tensor as ``output``. ``outputs`` keeps
 only the named ones; the child canonicalises them like every workload's (``exact`` or ``quantized``).
@@ -47,7 +48,7 @@ class Export(Workload):
     def run(self, inputs: Mapping[str, TensorMap], device: torch.device) -> dict[str, torch.Tensor]:
         import torch
 
-        program, input_names = load_program(inputs["model"], device)
+        module, input_names = _module(inputs["model"], device)
         tensors = inputs.get("input", {})
         if set(tensors) != set(input_names):
             raise InputInvalid(
@@ -57,7 +58,7 @@ class Export(Workload):
         arguments = [tensors[name].to(device) for name in input_names]
         with torch.no_grad():
             try:
-                result = program.module()(*arguments)
+                result = module(*arguments)
             except (RuntimeError, ValueError, TypeError, IndexError, AssertionError) as err:
                 last = (str(err).strip().splitlines() or [""])[-1][:240]
                 raise InputInvalid(
@@ -96,6 +97,21 @@ def load_program(model: TensorMap, device: torch.device) -> tuple[Any, tuple[str
 
         program = move_to_device_pass(program, device)
     return program, archive.input_names
+
+
+def _module(model: TensorMap, device: torch.device) -> tuple[Any, tuple[str, ...]]:
+    """The model's callable module on ``device`` and its input names: the one the executor's zygote
+    already checked and loaded on the CPU (``executor_models.PreloadedArchive``), else checked and loaded
+    now."""
+    preloaded = getattr(model, "preloaded", None)  # set by the zygote only, never from job input
+    if preloaded is None:
+        program, input_names = load_program(model, device)
+        return program.module(), input_names
+    if device.type == "cpu":
+        return preloaded.module, tuple(preloaded.input_names)
+    from torch.export.passes import move_to_device_pass
+
+    return move_to_device_pass(preloaded.program, device).module(), tuple(preloaded.input_names)
 
 
 def output_tensors(result: Any) -> dict[str, torch.Tensor]:
