@@ -4,18 +4,20 @@
 ``cpu`` for several CPU jobs at once); empty means every visible CUDA device, else one ``cpu`` slot.
 ``describe_devices`` asks torch in a short-lived subprocess (the worker process never imports torch, and a
 CUDA driver initialised there would make every later fork unsafe). ``refusal`` says why the pool cannot
-run a spec (its ``resources.min_memory_mb`` or declared device class), or None.
+run a spec (its ``resources.min_memory_mb`` or declared ``resources.device_class``), or None;
+``slot_infos`` is what each slot offers, for that check, the doctor and registration metadata.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from offchain.compute.errors import DeviceUnavailable
 from offchain.compute.spec import JobSpec
@@ -32,7 +34,7 @@ class DeviceInfo:
     kind: str  # "cpu" | "cuda" | "mps"
     name: str
     memory_mb: int  # total device memory (CUDA), or the machine's available memory (CPU, MPS)
-    capability: str = ""  # "sm90" for CUDA
+    capability: str = ""  # "sm90" for CUDA, "AVX2" for a CPU (as torch names them); "" when not probed
 
     def as_metadata(self) -> dict[str, object]:
         """A JSON-friendly dict (doctor output, registration metadata)."""
@@ -113,20 +115,44 @@ def describe_devices(python: str | None = None) -> list[DeviceInfo]:
     return [DeviceInfo(**entry) for entry in json.loads(done.stdout)]
 
 
+def slot_infos(
+    slots: Sequence[str],
+    *,
+    memory_cap_mb: int | None = None,
+    describe: Callable[[], Sequence[DeviceInfo]] | None = None,
+) -> list[DeviceInfo]:
+    """What each slot offers: CUDA slots as ``describe`` (a torch subprocess) finds them, CPU and MPS
+    slots from this machine's available memory without a probe; each capped at ``memory_cap_mb``."""
+    probed = list((describe or describe_devices)()) if any(s.startswith("cuda") for s in slots) else []
+    by_slot = {info.slot: info for info in probed}
+    infos: list[DeviceInfo] = []
+    for slot in slots:
+        if slot.startswith("cuda"):
+            info = by_slot.get("cuda:0" if slot == "cuda" else slot)
+            if info is None:
+                raise DeviceUnavailable(f"slot {slot} names a CUDA device torch does not see here")
+        else:
+            info = DeviceInfo(slot, slot, platform.machine(), _available_memory_mb())
+        if memory_cap_mb is not None and info.memory_mb > memory_cap_mb:
+            info = replace(info, memory_mb=memory_cap_mb)
+        infos.append(info)
+    return infos
+
+
 def refusal(spec: JobSpec, infos: Sequence[DeviceInfo]) -> str | None:
     """Why none of the slots ``infos`` can run ``spec``, or None when at least one can.
 
     A slot fits when its memory is at least ``resources.min_memory_mb`` and, if the spec declares a
     device class (``resources.device_class``, a prefix such as ``cuda`` or ``cuda:NVIDIA_H100``), the
-    slot's class starts with it.
+    slot's class agrees with it as far as the slot's class is known (``device_class_prefix``).
     """
     need_mb = spec.resources.min_memory_mb
-    wanted = getattr(spec.resources, "device_class", None)
+    wanted = spec.resources.device_class
     fitting = [info for info in infos if info.memory_mb >= need_mb]
     if not fitting:
         best = max((info.memory_mb for info in infos), default=0)
         return f"the job needs min_memory_mb={need_mb}; the largest device slot here has {best} MiB"
-    if wanted and not any(device_class_prefix(info).startswith(wanted) for info in fitting):
+    if wanted and not any(_agrees(device_class_prefix(info), wanted) for info in fitting):
         offered = sorted({device_class_prefix(info) for info in fitting})
         return f"the job declares device class {wanted!r}; this worker offers {offered}"
     return None
@@ -136,7 +162,12 @@ def device_class_prefix(info: DeviceInfo) -> str:
     """The start of the slot's device class (``determinism.device_class`` adds the build details)."""
     if info.kind == "cuda":
         return f"cuda:{info.name.replace(' ', '_')}:{info.capability}"
-    return f"{info.kind}:{info.name}"
+    return f"{info.kind}:{info.name}" + (f":{info.capability}" if info.capability else "")
+
+
+def _agrees(known: str, wanted: str) -> bool:
+    """``wanted`` is a prefix of the full class, of which ``known`` is a prefix (as much as we know)."""
+    return known.startswith(wanted) or wanted.startswith(known + ":")
 
 
 def _package_root() -> str:
@@ -148,8 +179,6 @@ def _package_root() -> str:
 
 def _probe() -> list[dict[str, object]]:
     """Run in the subprocess: every CUDA device, then the CPU (and MPS when present)."""
-    import platform
-
     import torch
 
     found: list[dict[str, object]] = []
@@ -169,8 +198,8 @@ def _probe() -> list[dict[str, object]]:
     available_mb = _available_memory_mb()
     if torch.backends.mps.is_available():
         found.append(asdict(DeviceInfo("mps", "mps", platform.machine(), available_mb)))
-    cpu_name = f"{platform.machine()}"
-    found.append(asdict(DeviceInfo("cpu", "cpu", cpu_name, available_mb)))
+    capability = torch.backends.cpu.get_cpu_capability()
+    found.append(asdict(DeviceInfo("cpu", "cpu", platform.machine(), available_mb, capability)))
     return found
 
 

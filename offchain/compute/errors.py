@@ -70,6 +70,13 @@ class DeviceUnavailable(ComputeError):
     default_hint = "set the runner's device to 'auto' or 'cpu', or run the worker where that device exists"
 
 
+class DeviceUnfit(ComputeError):
+    code = "E_DEVICE_UNFIT"
+    default_hint = (
+        "this worker abstains: no device slot has the job's resources.min_memory_mb or resources.device_class"
+    )
+
+
 class JobDirNotEmpty(ComputeError):
     code = "E_JOB_DIR_NOT_EMPTY"
     default_hint = "give every run a fresh (absent or empty) job directory"

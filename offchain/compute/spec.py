@@ -63,6 +63,13 @@ InputName = Annotated[
     WithJsonSchema({"type": "string", "pattern": INPUT_NAME_PATTERN}),
 ]
 
+DEVICE_CLASS_PATTERN = r"^(cpu|cuda|mps)(:[A-Za-z0-9_.+-]{1,64}){0,3}$"
+DeviceClassPrefix = Annotated[
+    str,
+    _matching(DEVICE_CLASS_PATTERN, "a device class prefix (cpu, cuda or mps, then up to 3 ':'-parts)"),
+    WithJsonSchema({"type": "string", "pattern": DEVICE_CLASS_PATTERN}),
+]
+
 AnyWorkload = Annotated[Union[WORKLOAD_CLASSES], Field(discriminator="name")]  # noqa: UP007
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -78,6 +85,12 @@ class Resources(BaseModel):
     min_memory_mb: int = Field(default=0, ge=0, le=1 << 20, description="memory a worker must have free")
     max_memory_mb: int = Field(
         default=2048, ge=64, le=1 << 20, description="memory the workload may allocate beyond torch's own"
+    )
+    device_class: DeviceClassPrefix | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,  # absent stays absent: older specs keep their canonical bytes
+        description="device class prefix a worker's device must have, e.g. 'cuda' or 'cuda:NVIDIA_H100' "
+        "(a result's device class starts with it); absent: any device",
     )
 
     @field_validator("max_memory_mb")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from offchain.compute.devices import pool_slots
+from offchain.compute.devices import pool_slots, refusal, slot_infos
+from offchain.compute.errors import DeviceUnfit
 from offchain.compute.inputformats import check_input_file
 from offchain.compute.runner import RunnerConfig, WorkloadRunner
 from offchain.compute.spec import JobSpec, parse_spec
@@ -22,19 +23,26 @@ class OffchainCompute:
     """Parses specs and runs them with `WorkloadRunner`."""
 
     def __init__(self, settings: Settings, *, runner: WorkloadRunner | None = None) -> None:
+        slots = pool_slots(settings.devices, settings.device)
+        self.devices = slot_infos(slots, memory_cap_mb=settings.workload_memory_mb)
         self.runner = runner or WorkloadRunner(
             RunnerConfig(
                 device=settings.device,
                 memory_cap_mb=settings.workload_memory_mb,
                 executor=settings.executor,
-                devices=pool_slots(settings.devices, settings.device),
+                devices=slots,
                 recycle_after=settings.executor_recycle_after,
                 model_cache_mb=settings.model_cache_memory_mb,
             )
         )
 
     def parse(self, raw: bytes) -> SpecSummary:
+        """The spec, or a refusal: malformed, or needing what no device slot here offers (the pipeline
+        skips the job without a transaction: the worker abstains)."""
         spec = parse_spec(raw)
+        why = refusal(spec, self.devices)
+        if why is not None:
+            raise DeviceUnfit(why)
         return SpecSummary(
             spec=spec,
             workload=spec.workload.name,

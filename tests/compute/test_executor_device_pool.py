@@ -3,6 +3,7 @@ can meet refused with the reason, and the machine's devices described by torch i
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -18,9 +19,12 @@ from offchain.compute.devices import (
     pool_slots,
     refusal,
     slot_device,
+    slot_infos,
 )
-from offchain.compute.errors import DeviceUnavailable, WorkloadTimeout
+from offchain.compute.errors import DeviceUnavailable, DeviceUnfit, WorkloadTimeout
 from offchain.compute.runner import WorkloadRunner
+from offchain.settings import Settings
+from offchain.worker.compute_adapter import OffchainCompute
 
 from .hostile_zygote import HOSTILE_SEED
 from .support import matmul_document, spec_of
@@ -115,3 +119,49 @@ def test_pool_slots_come_from_tessera_devices_else_from_the_device_setting() -> 
     assert pool_slots("", "auto", lambda: [CPU]) == ("cpu",)
     with pytest.raises(DeviceUnavailable, match="no CUDA device"):
         pool_slots("", "cuda", lambda: [CPU])
+
+
+@pytest.mark.parametrize(
+    ("wanted", "infos", "refused"),
+    [
+        ("cuda", [CPU], True),
+        ("cuda", [CPU, H100], False),
+        ("cuda:NVIDIA_H100", [H100], False),
+        ("cuda:NVIDIA_A100", [H100], True),
+        ("cpu", [CPU], False),
+        ("cpu:x86_64:AVX2", [CPU], False),  # the slot's class is known only as far as cpu:x86_64
+        ("cpu:aarch64", [CPU], True),
+    ],
+)
+def test_a_declared_device_class_no_slot_has_is_refused(
+    wanted: str, infos: list[DeviceInfo], refused: bool
+) -> None:
+    spec = spec_of({**matmul_document(), "resources": {"device_class": wanted}})
+    why = refusal(spec, infos)
+    assert (why is not None) == refused
+    if refused:
+        assert f"declares device class {wanted!r}" in why
+
+
+def test_slot_infos_cap_memory_and_refuse_a_gpu_torch_does_not_see() -> None:
+    (cpu,) = slot_infos(["cpu"], memory_cap_mb=1_000)
+    assert cpu.kind == "cpu" and cpu.memory_mb <= 1_000
+    assert slot_infos(["cuda:0"], describe=lambda: [H100, CPU]) == [H100]
+    with pytest.raises(DeviceUnavailable, match="cuda:1 names a CUDA device torch does not see"):
+        slot_infos(["cuda:1"], describe=lambda: [H100, CPU])
+
+
+def test_the_worker_abstains_from_a_job_its_devices_cannot_meet(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, device="cpu", workload_memory_mb=1_024, data_dir=tmp_path)
+    compute = OffchainCompute(settings)
+    try:
+        fits = {**matmul_document(), "resources": {"min_memory_mb": 512, "max_memory_mb": 512}}
+        assert compute.parse(json.dumps(fits).encode()).workload == "matmul"
+        too_big = {**matmul_document(), "resources": {"min_memory_mb": 4_096, "max_memory_mb": 4_096}}
+        with pytest.raises(DeviceUnfit, match="needs min_memory_mb=4096; the largest device slot here has"):
+            compute.parse(json.dumps(too_big).encode())
+        on_gpu = {**matmul_document(), "resources": {"device_class": "cuda"}}
+        with pytest.raises(DeviceUnfit, match="declares device class 'cuda'"):
+            compute.parse(json.dumps(on_gpu).encode())
+    finally:
+        compute.runner.close()
