@@ -33,9 +33,18 @@ def operator_register(
     current = state(ctx)
     client = client_for(ctx, signer=True)
     if metadata_cid is None:
+        from offchain.compute.devices import pool_slots, slot_infos
         from offchain.ipfs.open import open_ipfs
 
-        metadata = {"name": name or f"operator {client.address[:10]}", "address": client.address}
+        settings = current.settings
+        slots = slot_infos(
+            pool_slots(settings.devices, settings.device), memory_cap_mb=settings.workload_memory_mb
+        )
+        metadata = {
+            "name": name or f"operator {client.address[:10]}",
+            "address": client.address,
+            "devices": [info.as_metadata() for info in slots],  # what `tessera worker doctor` lists
+        }
         with open_ipfs(current.settings) as backend:
             metadata_cid = str(backend.add_bytes(json.dumps(metadata, sort_keys=True).encode() + b"\n"))
     with current.err.status("registering ..."):

@@ -139,6 +139,14 @@ def slot_infos(
     return infos
 
 
+def describe_pool(infos: Sequence[DeviceInfo]) -> str:
+    """One line for the doctor: ``cuda:0 NVIDIA H100 80GB HBM3 sm90, 81,559 MiB; cpu x86_64 AVX2, ...``."""
+    return "; ".join(
+        f"{info.slot} {info.name}{' ' + info.capability if info.capability else ''}, {info.memory_mb:,} MiB"
+        for info in infos
+    )
+
+
 def refusal(spec: JobSpec, infos: Sequence[DeviceInfo]) -> str | None:
     """Why none of the slots ``infos`` can run ``spec``, or None when at least one can.
 

@@ -90,6 +90,7 @@ def doctor_checks(settings: Settings) -> Iterator[tuple[str, Outcome]]:
     yield "stake", _attempt(stake) if ok else None
     yield "IPFS", _attempt(lambda: check_ipfs(settings))
     yield "compute device", _attempt(lambda: check_device(settings))
+    yield "device slots", _attempt(lambda: check_device_slots(settings))
 
 
 def check_ipfs(settings: Settings) -> str:
@@ -102,6 +103,14 @@ def check_ipfs(settings: Settings) -> str:
         if back != PROBE:
             raise TesseraError(f"{backend.describe()} returned other bytes for {cid}")
         return f"{backend.describe()}: add and cat work"
+
+
+def check_device_slots(settings: Settings) -> str:
+    """The device slots the worker runs jobs on (one job each at a time), with each one's kind and memory."""
+    from offchain.compute.devices import describe_pool, pool_slots, slot_infos
+
+    slots = pool_slots(settings.devices, settings.device)
+    return describe_pool(slot_infos(slots, memory_cap_mb=settings.workload_memory_mb))
 
 
 def check_device(settings: Settings) -> str:

@@ -15,6 +15,7 @@ from offchain.compute.devices import (
     DeviceInfo,
     default_slots,
     describe_devices,
+    describe_pool,
     parse_devices,
     pool_slots,
     refusal,
@@ -165,3 +166,9 @@ def test_the_worker_abstains_from_a_job_its_devices_cannot_meet(tmp_path: Path) 
             compute.parse(json.dumps(on_gpu).encode())
     finally:
         compute.runner.close()
+
+
+def test_the_doctor_line_names_each_slot_with_its_kind_and_memory() -> None:
+    assert (
+        describe_pool([H100, CPU]) == "cuda:0 NVIDIA H100 80GB HBM3 sm90, 81,000 MiB; cpu x86_64, 8,000 MiB"
+    )
