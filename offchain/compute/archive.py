@@ -366,7 +366,32 @@ def _check_graph(
             if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
                 raise UnsafeModel("module_call_graph[0].forward_arg_names is not a list of names")
             input_names = tuple(names)
+    _refuse_tagged_anywhere(document)
     return frozenset(operators), len(nodes), input_names
+
+
+def _refuse_tagged_anywhere(document: Any) -> None:
+    """Refuse a symbolic expression, subgraph, script object or operator wherever it hides in the graph.
+
+    The checks by position above name the usual places; this walk covers the rest (tensor sizes in
+    ``tensor_values``, module call signatures...). A symbolic expression matters most: torch parses its
+    ``expr_str`` with ``sympy.sympify``, which evaluates Python.
+    """
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                if key in ("as_expr", "expr_str") or key.startswith("as_sym_"):
+                    raise UnsafeModel(
+                        f"the graph holds a symbolic value ({key}); only static shapes are run",
+                        hint="export without dynamic_shapes, with example inputs of the shapes the job uses",
+                    )
+                if key in _REFUSED_ARGUMENTS:
+                    raise UnsafeModel(f"the graph holds {_REFUSED_ARGUMENTS[key]}")
+                stack.append(value)
 
 
 def _check_argument(argument: Any, target: str) -> None:

@@ -87,6 +87,17 @@ def _dynamic_shapes(members: dict[str, bytes]) -> None:
     edit_json(members, "models/model.json", change)
 
 
+def _symbolic_size(members: dict[str, bytes]) -> None:
+    def change(document: dict) -> None:
+        values = document["graph_module"]["graph"]["tensor_values"]
+        meta = next(iter(values.values()))
+        meta["sizes"][0] = {
+            "as_expr": {"expr_str": "__import__('os').system('touch /tmp/pwned')", "hint": None}
+        }
+
+    edit_json(members, "models/model.json", change)
+
+
 HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
     "pickled weight": (lambda: rewrite(reference("cnn").archive, _pickled_weight), "pickle (use_pickle)"),
     "pickle member": (lambda: rewrite(reference("cnn").archive, _pickle_member), "a pickle, which is never"),
@@ -111,6 +122,10 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
     ),
     "wrong weight size": (lambda: rewrite(reference("cnn").archive, _short_weight), "bytes but the weights"),
     "dynamic shapes": (lambda: rewrite(reference("cnn").archive, _dynamic_shapes), "dynamic shapes"),
+    "sympy expression in a tensor size": (
+        lambda: rewrite(reference("cnn").archive, _symbolic_size),
+        "symbolic value (as_expr)",
+    ),
 }
 
 
