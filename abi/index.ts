@@ -801,6 +801,18 @@ export const stakingAbi = [
     ]
   },
   {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "REASON_WITHHELD",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint8"
+      }
+    ]
+  },
+  {
     "stateMutability": "nonpayable",
     "type": "function",
     "name": "register",
@@ -1577,6 +1589,23 @@ export const jobRegistryAbi = [
     "type": "event"
   },
   {
+    "name": "JobAlreadySettled",
+    "inputs": [
+      {
+        "name": "job_id",
+        "type": "uint256",
+        "indexed": true
+      },
+      {
+        "name": "phase",
+        "type": "uint8",
+        "indexed": false
+      }
+    ],
+    "anonymous": false,
+    "type": "event"
+  },
+  {
     "name": "JobFailed",
     "inputs": [
       {
@@ -2198,6 +2227,10 @@ export const jobRegistryAbi = [
         "type": "bytes32"
       },
       {
+        "name": "result_cid",
+        "type": "string"
+      },
+      {
         "name": "salt",
         "type": "bytes32"
       }
@@ -2206,6 +2239,37 @@ export const jobRegistryAbi = [
       {
         "name": "",
         "type": "bytes32"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "job_terms",
+    "inputs": [
+      {
+        "name": "job_id",
+        "type": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "tuple",
+        "components": [
+          {
+            "name": "protocol_fee_bps",
+            "type": "uint256"
+          },
+          {
+            "name": "wrong_result_slash_bps",
+            "type": "uint256"
+          },
+          {
+            "name": "liveness_slash_bps",
+            "type": "uint256"
+          }
+        ]
       }
     ]
   },
@@ -2248,6 +2312,18 @@ export const jobRegistryAbi = [
   {
     "stateMutability": "view",
     "type": "function",
+    "name": "MAX_COLLATERAL_PER_FEE",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
     "name": "MAX_PROTOCOL_FEE_BPS",
     "inputs": [],
     "outputs": [
@@ -2261,6 +2337,18 @@ export const jobRegistryAbi = [
     "stateMutability": "view",
     "type": "function",
     "name": "MIN_WRONG_RESULT_SLASH_BPS",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "MIN_LIVENESS_SLASH_BPS",
     "inputs": [],
     "outputs": [
       {
@@ -2417,6 +2505,18 @@ export const jobRegistryAbi = [
     "stateMutability": "view",
     "type": "function",
     "name": "min_collateral",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "terms_version",
     "inputs": [],
     "outputs": [
       {
@@ -2849,14 +2949,17 @@ export const stakingConstants = {
   MAX_SLASH_REWARD_BPS: 5000n,
   REASON_WRONG_RESULT: 1,
   REASON_LIVENESS: 2,
+  REASON_WITHHELD: 3,
 } as const;
 
 export const jobRegistryConstants = {
   MAX_AMOUNT: 79228162514264337593543950335n,
   MIN_WINDOW: 30n,
   MAX_WINDOW: 86400n,
+  MAX_COLLATERAL_PER_FEE: 100n,
   MAX_PROTOCOL_FEE_BPS: 2000n,
   MIN_WRONG_RESULT_SLASH_BPS: 1000n,
+  MIN_LIVENESS_SLASH_BPS: 500n,
   MAX_LIVENESS_SLASH_BPS: 5000n,
   MAX_MIN_FEE: 1000000000000000000000000n,
   MAX_MIN_COLLATERAL: 1000000000000000000000000n,

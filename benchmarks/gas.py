@@ -36,6 +36,7 @@ from common import print_table  # benchmarks/ is on sys.path when this runs as a
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
+from offchain.chain.protocol import Phase
 from offchain.deployment import deploy_and_wire
 from offchain.devchain import free_port, running_chain
 
@@ -212,12 +213,12 @@ class Tessera:
             gas["claim"].append(send(reg.functions.claim(job_id), w))
         result = hashlib.sha256(b"tessera benchmark result").digest()
         for w in workers:
-            commitment = reg.functions.commitment_for(job_id, w, result, salt_of(w)).call()
+            commitment = reg.functions.commitment_for(job_id, w, result, RESULT_CID, salt_of(w)).call()
             gas["commit"].append(send(reg.functions.commit(job_id, commitment), w))
         for w in workers:
             gas["reveal"].append(send(reg.functions.reveal(job_id, result, RESULT_CID, salt_of(w)), w))
         gas["finalize"].append(send(reg.functions.finalize(job_id), requester))
-        assert reg.functions.get_job(job_id).call()[1] == 5, "job did not complete"
+        assert reg.functions.get_job(job_id).call()[1] == Phase.COMPLETED, "job did not complete"
         return gas
 
 

@@ -11,12 +11,17 @@
      the other states are stored. Deadlines are fixed at posting: claim, then commit, then reveal, each a
      window after the previous. Reveal opens early once claims are closed and every claimant committed;
      `finalize` opens early once every committer revealed.
-     Commitment = keccak256(abi_encode(chain_id, registry, job_id, worker, result_digest, salt)): bound to
-     the worker (a copied commitment cannot be revealed by the copier) and salted (a low-entropy result
-     cannot be recovered from it).
+     Commitment = keccak256(abi_encode(chain_id, registry, job_id, worker, result_digest,
+     keccak256(result_cid), salt)): bound to the worker (a copied commitment cannot be revealed by the
+     copier), to the result's CID (an agreeing worker cannot name other bytes at reveal) and salted (a
+     low-entropy result cannot be recovered from it).
+     Terms are fixed at posting: the protocol fee and both slash rates in force then (a `terms_version`
+     the job stores) apply at settlement, whatever governance sets meanwhile. Every slash this registry
+     triggers is burned (no beneficiary): nobody, requester or majority, profits from another's slash.
      Storage is packed (two words per job) because storage writes dominate the cost of a job.
      Roles: owner (two-step) sets bounded parameters and may pause posting and claiming; pausing never
-     blocks commit, reveal, finalize, cancel or expire. Anyone may finalize or expire.
+     blocks commit, reveal, finalize, cancel or expire. Anyone may finalize or expire; a late second
+     finalize is a cheap no-op that logs `JobAlreadySettled`.
 """
 
 from snekmate.auth import ownable
@@ -61,15 +66,20 @@ MAX_AMOUNT: public(constant(uint256)) = 2**96 - 1  # fee and collateral are pack
 MIN_WINDOW: public(constant(uint256)) = 30  # seconds
 MAX_WINDOW: public(constant(uint256)) = 86_400  # 1 day; Staking.MIN_UNBONDING_PERIOD covers 3 windows + 1 day
 
+MAX_COLLATERAL_PER_FEE: public(constant(uint256)) = 100  # collateral <= 100 x fee: a job cannot bait stake
+
 MAX_PROTOCOL_FEE_BPS: public(constant(uint256)) = 2_000
 MIN_WRONG_RESULT_SLASH_BPS: public(constant(uint256)) = 1_000
+MIN_LIVENESS_SLASH_BPS: public(constant(uint256)) = 500  # squatting a slot is never free
 MAX_LIVENESS_SLASH_BPS: public(constant(uint256)) = 5_000
 MAX_MIN_FEE: public(constant(uint256)) = 10**24
 MAX_MIN_COLLATERAL: public(constant(uint256)) = 10**24
 
 # Word layouts (bit offsets). core: requester | state | replicas | quorum | claims | commit mask |
-# reveal mask | reveal window.  terms: fee | collateral | claim deadline | commit window.
+# reveal mask | reveal window | terms version.  terms: fee | collateral | claim deadline | commit window.
+# A terms version packs protocol fee | wrong-result slash | liveness slash, 16 bits each.
 MASK8: constant(uint256) = 2**8 - 1
+MASK16: constant(uint256) = 2**16 - 1
 MASK24: constant(uint256) = 2**24 - 1
 MASK40: constant(uint256) = 2**40 - 1
 MASK96: constant(uint256) = 2**96 - 1
@@ -90,6 +100,7 @@ struct Job:
     claim_deadline: uint256
     commit_deadline: uint256
     reveal_deadline: uint256
+    terms_version: uint256  # the governance terms in force at posting
 
 
 # ---------------------------------------------------------------- immutables
@@ -114,6 +125,9 @@ wrong_result_slash_bps: public(uint256)
 liveness_slash_bps: public(uint256)
 min_fee: public(uint256)
 min_collateral: public(uint256)
+# Every change of protocol_fee_bps or a slash rate makes a new version; a job keeps the one it was posted under.
+terms_version: public(uint256)
+_terms_at: HashMap[uint256, uint256]
 
 
 # ---------------------------------------------------------------- constructor
@@ -123,7 +137,8 @@ def __init__(fee_token: address, staking: address, emitter: address, protocol_fe
              min_collateral: uint256):
     """
     @notice Deploy with bounded parameters; the deployer becomes the owner.
-    @param fee_token Token fees are paid in (TSR in every Tessera deployment; must support `burn`).
+    @param fee_token Token fees are paid in: TSR, which must also be the stake and the emitter's token (so
+           emission is only ever minted against burned TSR). Must support `burn`.
     @param staking The Staking contract; this registry must be its job registry.
     @param emitter The RewardEmitter; this registry must be its job registry.
     @param protocol_fee_bps Share of each fee burned (and counted toward the epoch's emission budget).
@@ -141,11 +156,14 @@ def __init__(fee_token: address, staking: address, emitter: address, protocol_fe
     STAKING = staking
     EMITTER = emitter
     STAKE_TOKEN = staticcall IStaking(staking).TOKEN()
+    assert fee_token == STAKE_TOKEN and fee_token == staticcall IRewardEmitter(emitter).TOKEN(), \
+        "registry: fee, stake and emission tokens differ"
     self._set_protocol_fee_bps(protocol_fee_bps)
     self._set_wrong_result_slash_bps(wrong_result_slash_bps)
     self._set_liveness_slash_bps(liveness_slash_bps)
     self._set_min_fee(min_fee)
     self._set_min_collateral(min_collateral)
+    self._new_terms_version()
 
 
 # ---------------------------------------------------------------- external: requesters
@@ -159,7 +177,8 @@ def post_job(spec_cid: String[100], spec_digest: bytes32, fee: uint256, replicas
     @param fee Paid to the agreeing workers, less the protocol fee. At least `min_fee`.
     @param replicas Workers that may claim, 1..MAX_REPLICAS.
     @param quorum Agreeing reveals needed; a strict majority of `replicas`.
-    @param collateral Stake each claimant locks; at least `min_collateral`.
+    @param collateral Stake each claimant locks; at least `min_collateral`, at most
+           `MAX_COLLATERAL_PER_FEE` times the fee.
     @param claim_window Seconds from now during which workers may claim.
     @param commit_window Seconds after the claim deadline by which commitments are due.
     @param reveal_window Seconds after the commit deadline by which reveals are due.
@@ -172,6 +191,7 @@ def post_job(spec_cid: String[100], spec_digest: bytes32, fee: uint256, replicas
     assert replicas >= 1 and replicas <= constants.MAX_REPLICAS, "registry: replicas out of bounds"
     assert quorum * 2 > replicas and quorum <= replicas, "registry: quorum must be a majority of replicas"
     assert collateral >= self.min_collateral and collateral <= MAX_AMOUNT, "registry: collateral out of bounds"
+    assert collateral <= fee * MAX_COLLATERAL_PER_FEE, "registry: collateral above 100 x the fee"
     for window: uint256 in [claim_window, commit_window, reveal_window]:
         assert window >= MIN_WINDOW and window <= MAX_WINDOW, "registry: window out of bounds"
 
@@ -196,6 +216,7 @@ def post_job(spec_cid: String[100], spec_digest: bytes32, fee: uint256, replicas
         claim_deadline=block.timestamp + claim_window,
         commit_deadline=block.timestamp + claim_window + commit_window,
         reveal_deadline=block.timestamp + claim_window + commit_window + reveal_window,
+        terms_version=self.terms_version,
     )
     self._store_core(job_id, job)
     self._terms[job_id] = (
@@ -273,7 +294,8 @@ def commit(job_id: uint256, commitment: bytes32):
     """
     @notice Commit to a result before the commit deadline; see `commitment_for`.
     @param job_id The job.
-    @param commitment keccak256(abi_encode(chain_id, registry, job_id, worker, result_digest, salt)).
+    @param commitment keccak256(abi_encode(chain_id, registry, job_id, worker, result_digest,
+           keccak256(result_cid), salt)).
     """
     job: Job = self._load(job_id)
     assert job.state == constants.CLAIMED, "registry: job not in progress"
@@ -294,7 +316,7 @@ def reveal(job_id: uint256, result_digest: bytes32, result_cid: String[100], sal
     @notice Open the caller's commitment once reveals are open and before the reveal deadline.
     @param job_id The job.
     @param result_digest sha256 of the canonical result bytes.
-    @param result_cid IPFS CID of the result bytes.
+    @param result_cid IPFS CID of the result bytes, as committed.
     @param salt The salt used in the commitment.
     """
     job: Job = self._load(job_id)
@@ -306,7 +328,7 @@ def reveal(job_id: uint256, result_digest: bytes32, result_cid: String[100], sal
     bit: uint256 = 1 << index
     assert job.commit_mask & bit != 0, "registry: no commitment"
     assert job.reveal_mask & bit == 0, "registry: already revealed"
-    assert self._seals[job_id][index] == self._commitment(job_id, msg.sender, result_digest, salt), \
+    assert self._seals[job_id][index] == self._commitment(job_id, msg.sender, result_digest, result_cid, salt), \
         "registry: reveal does not match commitment"
     self._seals[job_id][index] = result_digest
     job.reveal_mask |= bit
@@ -319,19 +341,27 @@ def reveal(job_id: uint256, result_digest: bytes32, result_cid: String[100], sal
 @external
 def finalize(job_id: uint256):
     """
-    @notice Settle a job once every committer revealed or the reveal deadline passed. Anyone.
-    @dev With `quorum` equal reveals: Completed; the agreeing workers share the fee less the protocol fee
-         (burned) and earn work points (their share of that burn); other revealers are slashed and jailed; silent claimants are
-         slashed for liveness; slash rewards go to the agreeing workers. Otherwise: Failed; the fee is
-         refunded and only silent claimants are slashed, their slash reward going to the requester.
+    @notice Settle a job once every committer revealed or the reveal deadline passed. Anyone. On a job
+            already Completed or Failed (a second finalizer lost the race) it only logs `JobAlreadySettled`.
+    @dev Terms are the job's (`job_terms`). With `quorum` equal reveals: Completed; the agreeing workers
+         share the fee less the protocol fee (burned) and earn work points (their share of that burn).
+         Otherwise: Failed and the fee is refunded, nothing more. Either way a claimant that revealed a
+         rejected result (Completed only) or committed and withheld its reveal is slashed at the
+         wrong-result rate and jailed; one that never committed at the liveness rate. Slashes are burned.
     @param job_id The job.
     """
     job: Job = self._load(job_id)
+    if job.state == constants.COMPLETED or job.state == constants.FAILED:
+        log IJobRegistry.JobAlreadySettled(job_id=job_id, phase=job.state)
+        return
     assert job.state == constants.CLAIMED, "registry: job not in progress"
     assert self._reveal_open(job), "registry: reveal not open"
     assert job.reveal_mask == job.commit_mask or block.timestamp >= job.reveal_deadline, \
         "registry: reveals pending"
 
+    terms: uint256 = self._terms_at[job.terms_version]
+    wrong_slash: uint256 = job.collateral * ((terms >> 16) & MASK16) // constants.BPS
+    liveness_slash: uint256 = job.collateral * ((terms >> 32) & MASK16) // constants.BPS
     workers: DynArray[address, constants.MAX_REPLICAS] = []
     seals: DynArray[bytes32, constants.MAX_REPLICAS] = []
     for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
@@ -356,16 +386,20 @@ def finalize(job_id: uint256):
         self._store_core(job_id, job)
         for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
             extcall IStaking(STAKING).unlock_collateral(workers[i], job.collateral)
-            if job.reveal_mask & (1 << i) == 0:
-                self._slash(workers[i], job.collateral * self.liveness_slash_bps // constants.BPS, job_id,
-                            constants.REASON_LIVENESS, job.requester)
+            bit: uint256 = 1 << i
+            if job.reveal_mask & bit != 0:
+                continue  # without a quorum nobody can tell a revealer wrong
+            if job.commit_mask & bit != 0:
+                self._slash(workers[i], wrong_slash, job_id, constants.REASON_WITHHELD)
+            else:
+                self._slash(workers[i], liveness_slash, job_id, constants.REASON_LIVENESS)
         self._send(FEE_TOKEN, job.requester, job.fee)
         log IJobRegistry.JobFailed(job_id=job_id, refunded=job.fee)
         return
 
     job.state = constants.COMPLETED
     self._store_core(job_id, job)
-    protocol_fee: uint256 = job.fee * self.protocol_fee_bps // constants.BPS
+    protocol_fee: uint256 = job.fee * (terms & MASK16) // constants.BPS
     pool: uint256 = job.fee - protocol_fee
     share: uint256 = pool // agreeing
     # Work points are the burned protocol fee, split like the pool: an epoch's points then equal its burn
@@ -373,11 +407,11 @@ def finalize(job_id: uint256):
     point_share: uint256 = protocol_fee // agreeing
     paid_workers: DynArray[address, constants.MAX_REPLICAS] = []
     points: DynArray[uint256, constants.MAX_REPLICAS] = []
-    bounty: uint256 = 0
     for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
         worker: address = workers[i]
+        bit: uint256 = 1 << i
         extcall IStaking(STAKING).unlock_collateral(worker, job.collateral)
-        if job.reveal_mask & (1 << i) != 0 and seals[i] == winner:
+        if job.reveal_mask & bit != 0 and seals[i] == winner:
             # the first agreeing worker also takes the rounding remainder, so the parts sum to the fee
             amount: uint256 = share
             earned: uint256 = point_share
@@ -388,24 +422,17 @@ def finalize(job_id: uint256):
             points.append(earned)
             self._send(FEE_TOKEN, worker, amount)
             log IJobRegistry.WorkerPaid(job_id=job_id, worker=worker, amount=amount)
-        elif job.reveal_mask & (1 << i) != 0:
-            bounty += self._slash(worker, job.collateral * self.wrong_result_slash_bps // constants.BPS,
-                                  job_id, constants.REASON_WRONG_RESULT, self)
+        elif job.reveal_mask & bit != 0:
+            self._slash(worker, wrong_slash, job_id, constants.REASON_WRONG_RESULT)
+        elif job.commit_mask & bit != 0:
+            self._slash(worker, wrong_slash, job_id, constants.REASON_WITHHELD)
         else:
-            bounty += self._slash(worker, job.collateral * self.liveness_slash_bps // constants.BPS, job_id,
-                                  constants.REASON_LIVENESS, self)
+            self._slash(worker, liveness_slash, job_id, constants.REASON_LIVENESS)
     if protocol_fee > 0:
         extcall IBurnableToken(FEE_TOKEN).burn(protocol_fee)
     extcall IRewardEmitter(EMITTER).record_work(paid_workers, points, protocol_fee)
-    if bounty > 0:
-        bounty_share: uint256 = bounty // agreeing
-        for n: uint256 in range(len(paid_workers), bound=constants.MAX_REPLICAS):
-            amount: uint256 = bounty_share
-            if n == 0:
-                amount += bounty - bounty_share * agreeing
-            self._send(STAKE_TOKEN, paid_workers[n], amount)
     log IJobRegistry.JobCompleted(job_id=job_id, result_digest=winner, agreeing=agreeing, paid=pool,
-                     protocol_fee=protocol_fee)
+                                  protocol_fee=protocol_fee)
 
 
 # ---------------------------------------------------------------- external: governance
@@ -430,31 +457,37 @@ def unpause():
 @external
 def set_protocol_fee_bps(new_value: uint256):
     """
-    @notice Set the share of each fee that is burned. Owner only, at most `MAX_PROTOCOL_FEE_BPS`.
+    @notice Set the share of each fee that is burned, for jobs posted from now on. Owner only, at most
+            `MAX_PROTOCOL_FEE_BPS`.
     @param new_value Basis points.
     """
     ownable._check_owner()
     self._set_protocol_fee_bps(new_value)
+    self._new_terms_version()
 
 
 @external
 def set_wrong_result_slash_bps(new_value: uint256):
     """
-    @notice Set the collateral share slashed for a rejected result. Owner only, within bounds.
+    @notice Set the collateral share slashed for a rejected or withheld result, for jobs posted from now on.
+            Owner only, within bounds.
     @param new_value Basis points.
     """
     ownable._check_owner()
     self._set_wrong_result_slash_bps(new_value)
+    self._new_terms_version()
 
 
 @external
 def set_liveness_slash_bps(new_value: uint256):
     """
-    @notice Set the collateral share slashed for a missed commit or reveal. Owner only, within bounds.
+    @notice Set the collateral share slashed for a missed commit, for jobs posted from now on. Owner only,
+            within bounds.
     @param new_value Basis points.
     """
     ownable._check_owner()
     self._set_liveness_slash_bps(new_value)
+    self._new_terms_version()
 
 
 @external
@@ -542,16 +575,38 @@ def worker_entry(job_id: uint256, worker: address) -> IJobRegistry.WorkerEntry:
 
 @view
 @external
-def commitment_for(job_id: uint256, worker: address, result_digest: bytes32, salt: bytes32) -> bytes32:
+def commitment_for(job_id: uint256, worker: address, result_digest: bytes32, result_cid: String[100],
+                   salt: bytes32) -> bytes32:
     """
-    @notice The commitment `worker` must send for `result_digest` and `salt` on this chain and registry.
+    @notice The commitment `worker` must send for `result_digest`, `result_cid` and `salt` on this chain and
+            registry.
     @param job_id The job.
     @param worker The committing worker.
     @param result_digest sha256 of the canonical result bytes.
+    @param result_cid IPFS CID of the result bytes (the reveal must name the same).
     @param salt 32 random bytes kept secret until reveal.
     @return The commitment.
     """
-    return self._commitment(job_id, worker, result_digest, salt)
+    return self._commitment(job_id, worker, result_digest, result_cid, salt)
+
+
+@view
+@external
+def job_terms(job_id: uint256) -> IJobRegistry.JobTerms:
+    """
+    @notice The governance terms a job settles under: those in force when it was posted.
+    @param job_id The job (for an unknown job: the terms a job posted now would get).
+    @return Protocol fee and slash rates in basis points.
+    """
+    version: uint256 = self.terms_version
+    if job_id > 0 and job_id <= self.job_count:
+        version = self._load(job_id).terms_version
+    terms: uint256 = self._terms_at[version]
+    return IJobRegistry.JobTerms(
+        protocol_fee_bps=terms & MASK16,
+        wrong_result_slash_bps=(terms >> 16) & MASK16,
+        liveness_slash_bps=(terms >> 32) & MASK16,
+    )
 
 
 # ---------------------------------------------------------------- internal
@@ -575,6 +630,7 @@ def _load(job_id: uint256) -> Job:
         claim_deadline=claim_deadline,
         commit_deadline=commit_deadline,
         reveal_deadline=commit_deadline + ((core >> 208) & MASK24),
+        terms_version=core >> 232,
     )
 
 
@@ -589,6 +645,7 @@ def _store_core(job_id: uint256, job: Job):
         | (job.commit_mask << 192)
         | (job.reveal_mask << 200)
         | ((job.reveal_deadline - job.commit_deadline) << 208)
+        | (job.terms_version << 232)
     )
 
 
@@ -624,8 +681,9 @@ def _index_of(job_id: uint256, job: Job, worker: address) -> uint256:
 
 @view
 @internal
-def _commitment(job_id: uint256, worker: address, result_digest: bytes32, salt: bytes32) -> bytes32:
-    return keccak256(abi_encode(chain.id, self, job_id, worker, result_digest, salt))
+def _commitment(job_id: uint256, worker: address, result_digest: bytes32, result_cid: String[100],
+                salt: bytes32) -> bytes32:
+    return keccak256(abi_encode(chain.id, self, job_id, worker, result_digest, keccak256(result_cid), salt))
 
 
 @pure
@@ -645,8 +703,9 @@ def _close_unclaimed(job_id: uint256, job: Job, state: uint8):
 
 
 @internal
-def _slash(worker: address, amount: uint256, job_id: uint256, reason: uint8, beneficiary: address) -> uint256:
-    return extcall IStaking(STAKING).slash(worker, amount, job_id, reason, beneficiary)
+def _slash(worker: address, amount: uint256, job_id: uint256, reason: uint8):
+    # no beneficiary: Staking burns the whole slash
+    extcall IStaking(STAKING).slash(worker, amount, job_id, reason, empty(address))
 
 
 @internal
@@ -673,9 +732,20 @@ def _set_wrong_result_slash_bps(new_value: uint256):
 
 @internal
 def _set_liveness_slash_bps(new_value: uint256):
-    assert new_value <= MAX_LIVENESS_SLASH_BPS, "registry: liveness_slash_bps out of bounds"
+    assert new_value >= MIN_LIVENESS_SLASH_BPS and new_value <= MAX_LIVENESS_SLASH_BPS, \
+        "registry: liveness_slash_bps out of bounds"
     self.liveness_slash_bps = new_value
     log IJobRegistry.ParameterChanged(name="liveness_slash_bps", value=new_value)
+
+
+@internal
+def _new_terms_version():
+    version: uint256 = self.terms_version + 1
+    assert version <= MASK24, "registry: too many terms versions"  # 24 bits in a job's core word
+    self.terms_version = version
+    self._terms_at[version] = (
+        self.protocol_fee_bps | (self.wrong_result_slash_bps << 16) | (self.liveness_slash_bps << 32)
+    )
 
 
 @internal

@@ -36,6 +36,7 @@ exports: (
     # slash reasons, as `OperatorSlashed.reason` carries them
     constants.REASON_WRONG_RESULT,
     constants.REASON_LIVENESS,
+    constants.REASON_WITHHELD,
 )
 
 
@@ -239,16 +240,16 @@ def slash(operator: address, amount: uint256, job_id: uint256, reason: uint8, be
     @dev Job registry only. Order: free bonded stake (the job's collateral is unlocked into it first by
          the registry), then unbonding locks, then collateral locked by other jobs. Of what is taken,
          `slash_reward_bps` goes to `beneficiary` (none if it is the zero address) and the rest is burned.
-         A wrong result also jails the operator for `jail_period`.
+         A wrong or withheld result also jails the operator for `jail_period`.
     @param operator The faulty operator.
     @param amount The penalty; less is taken if the operator has less.
     @param job_id The job the fault happened in.
-    @param reason `REASON_WRONG_RESULT` or `REASON_LIVENESS`.
+    @param reason `REASON_WRONG_RESULT`, `REASON_LIVENESS` or `REASON_WITHHELD`.
     @param beneficiary Receives the reward share.
     @return The reward paid to `beneficiary`.
     """
     assert msg.sender == self.job_registry, "staking: caller is not the job registry"
-    assert reason == constants.REASON_WRONG_RESULT or reason == constants.REASON_LIVENESS, "staking: unknown reason"
+    assert reason >= constants.REASON_WRONG_RESULT and reason <= constants.REASON_WITHHELD, "staking: unknown reason"
     key: bytes32 = keccak256(abi_encode(job_id, operator, reason))
     assert not self._slashed[key], "staking: already slashed"
     self._slashed[key] = True
@@ -297,7 +298,7 @@ def slash(operator: address, amount: uint256, job_id: uint256, reason: uint8, be
         operator=operator, job_id=job_id, reason=reason, amount=slashed, reward=reward, burned=burned,
         beneficiary=beneficiary,
     )
-    if reason == constants.REASON_WRONG_RESULT:
+    if reason != constants.REASON_LIVENESS:
         # a later fault never shortens a jail in force (jail_period may have been lowered meanwhile)
         until: uint256 = max(self.jailed_until[operator], block.timestamp + self.jail_period)
         self.jailed_until[operator] = until

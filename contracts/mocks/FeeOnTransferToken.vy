@@ -23,6 +23,7 @@ event Approval:
 
 # ---------------------------------------------------------------- constants
 FEE_BPS: public(constant(uint256)) = 100  # 1 %
+MAX_SUPPLY: public(constant(uint256)) = 2**128  # RewardEmitter checks its schedule against it
 BPS: constant(uint256) = 10_000
 
 name: public(constant(String[16])) = "FeeOnTransfer"

@@ -29,6 +29,7 @@ event Approval:
 MAX_REENTRIES: constant(uint256) = 96
 MAX_CALLDATA: constant(uint256) = 640
 MAX_RETURNDATA: constant(uint256) = 256  # raw_call keeps the first 256 bytes of longer returns
+MAX_SUPPLY: public(constant(uint256)) = 2**128  # RewardEmitter checks its schedule against it
 
 name: public(constant(String[16])) = "Reentrant"
 symbol: public(constant(String[8])) = "REENTER"

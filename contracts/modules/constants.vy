@@ -28,4 +28,5 @@ EXPIRED: public(constant(uint8)) = 8
 
 # Slash reasons (`Staking.slash`, `OperatorSlashed.reason`).
 REASON_WRONG_RESULT: public(constant(uint8)) = 1  # revealed a result the quorum rejected: slashed and jailed
-REASON_LIVENESS: public(constant(uint8)) = 2  # claimed and did not commit, or committed and did not reveal
+REASON_LIVENESS: public(constant(uint8)) = 2  # claimed and did not commit
+REASON_WITHHELD: public(constant(uint8)) = 3  # committed and did not reveal: slashed like a wrong result, jailed

@@ -95,18 +95,20 @@ class Event:
 
 
 def commitment(
-    chain_id: int, registry: str, job_id: int, worker: str, result_digest: bytes, salt: bytes
+    chain_id: int, registry: str, job_id: int, worker: str, result_digest: bytes, result_cid: str, salt: bytes
 ) -> bytes:
-    """keccak256(abi_encode(chain_id, registry, job_id, worker, result_digest, salt)), as on chain."""
+    """keccak256(abi_encode(chain_id, registry, job_id, worker, result_digest, keccak256(result_cid), salt)),
+    as on chain: the reveal must name the same result CID."""
     return keccak(
         abi_encode(
-            ["uint256", "address", "uint256", "address", "bytes32", "bytes32"],
+            ["uint256", "address", "uint256", "address", "bytes32", "bytes32", "bytes32"],
             [
                 chain_id,
                 to_checksum_address(registry),
                 job_id,
                 to_checksum_address(worker),
                 result_digest,
+                keccak(text=result_cid),
                 salt,
             ],
         )
@@ -163,8 +165,11 @@ class Tessera:
     def claimants(self, job_id: int) -> list[str]:
         return list(self.registry.functions.claimants(job_id).call())
 
-    def commitment_for(self, job_id: int, worker: str, result_digest: bytes, salt: bytes) -> bytes:
-        return bytes(self.registry.functions.commitment_for(job_id, worker, result_digest, salt).call())
+    def commitment_for(
+        self, job_id: int, worker: str, result_digest: bytes, result_cid: str, salt: bytes
+    ) -> bytes:
+        fn = self.registry.functions.commitment_for(job_id, worker, result_digest, result_cid, salt)
+        return bytes(fn.call())
 
     def job_count(self) -> int:
         return int(self.registry.functions.job_count().call())

@@ -61,9 +61,9 @@ class CommitmentMismatch(TesseraError):
 def check_commitment_scheme(contracts: Tessera, address: str) -> None:
     """CommitmentMismatch unless the registry's `commitment_for` equals the worker's own hash on a sample
     (checked once here instead of before every commit)."""
-    digest, salt = b"\x11" * 32, b"\x22" * 32
-    ours = commitment(contracts.chain_id, contracts.registry.address, 1, address, digest, salt)
-    theirs = contracts.commitment_for(1, address, digest, salt)
+    digest, cid, salt = b"\x11" * 32, "bafkreisamplecommitmentcid", b"\x22" * 32
+    ours = commitment(contracts.chain_id, contracts.registry.address, 1, address, digest, cid, salt)
+    theirs = contracts.commitment_for(1, address, digest, cid, salt)
     if ours != theirs:
         raise CommitmentMismatch(
             f"the JobRegistry at {contracts.registry.address} hashes a sample commitment to "

@@ -35,4 +35,5 @@ class SlashReason(IntEnum):
     """`Staking.slash` reasons, as `OperatorSlashed.reason` carries them."""
 
     WRONG_RESULT = 1  # revealed a result the quorum rejected: slashed and jailed
-    LIVENESS = 2  # claimed and did not commit, or committed and did not reveal
+    LIVENESS = 2  # claimed and did not commit
+    WITHHELD = 3  # committed and did not reveal: slashed like a wrong result, jailed

@@ -407,8 +407,9 @@ class Pipeline:
         salt = self.ledger.ensure_salt(job.job_id, self._make_salt)  # stored before the commitment exists
         digest = job.result_digest or b""
         ours = commitment(
-            self.contracts.chain_id, self.contracts.registry.address, job.job_id, self.me, digest, salt
-        )
+            self.contracts.chain_id, self.contracts.registry.address, job.job_id, self.me,
+            digest, job.result_cid or "", salt,
+        )  # fmt: skip
         if not self.ledger.transition(job.job_id, JobState.UPLOADED, JobState.COMMITTING):
             return False
         return self._send_commit(self.ledger.get_job(job.job_id), ours)  # type: ignore[arg-type]
@@ -433,7 +434,7 @@ class Pipeline:
             return self.ledger.transition(job.job_id, JobState.COMMITTING, JobState.COMMITTED)
         ours = commitment(
             self.contracts.chain_id, self.contracts.registry.address, job.job_id, self.me,
-            job.result_digest or b"", job.salt or b"",
+            job.result_digest or b"", job.result_cid or "", job.salt or b"",
         )  # fmt: skip
         return self._send_commit(job, ours)  # never sent, or dropped: the same commitment again
 

@@ -104,8 +104,9 @@ class Market:
             cids[addr] = str(self.store.add_bytes(result))
             digest = hashlib.sha256(result).digest()
             seal = commitment(
-                self.contracts.chain_id, self.contracts.registry.address, job_id, addr, digest, salts[addr]
-            )
+                self.contracts.chain_id, self.contracts.registry.address, job_id, addr, digest, cids[addr],
+                salts[addr],
+            )  # fmt: skip
             self.send(ops[addr], "JobRegistry", "commit", job_id, seal)
         for addr, result in answers.items():
             digest = hashlib.sha256(result).digest()

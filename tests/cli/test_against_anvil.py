@@ -236,7 +236,9 @@ def test_result_is_fetched_verified_and_saved_and_rewards_claimed(deployed, tmp_
     c = operator.contracts
     operator.send(c.claim(job_id))
     operator.send(
-        c.commit(job_id, commitment(1337, c.registry.address, job_id, operator.address, digest, salt))
+        c.commit(
+            job_id, commitment(1337, c.registry.address, job_id, operator.address, digest, result_cid, salt)
+        )
     )
     operator.send(c.reveal(job_id, digest, result_cid, salt))
     operator.send(c.finalize(job_id))
@@ -275,7 +277,9 @@ def test_result_that_does_not_match_the_agreed_digest_is_refused(deployed, tmp_p
     c = operator.contracts
     operator.send(c.claim(job_id))
     operator.send(
-        c.commit(job_id, commitment(1337, c.registry.address, job_id, operator.address, digest, salt))
+        c.commit(
+            job_id, commitment(1337, c.registry.address, job_id, operator.address, digest, other_cid, salt)
+        )
     )
     operator.send(c.reveal(job_id, digest, other_cid, salt))  # the revealed CID holds other bytes
     operator.send(c.finalize(job_id))

@@ -101,18 +101,20 @@ def deploy_protocol(
     fee_token=None,
     **overrides,
 ) -> Protocol:
-    """Deploy and wire the four contracts the way scripts/deploy.py does."""
+    """Deploy and wire the four contracts the way scripts/deploy.py does. A `fee_token` (a test token) is
+    also the stake and emission token: the registry refuses a mix."""
     p = {**DEFAULTS, **overrides}
     with boa.env.prank(governance):
         token = token_deployer.deploy(governance, p["genesis_supply"])
+        shared = (fee_token or token).address
         staking = staking_deployer.deploy(
-            token.address, p["min_stake"], p["unbonding_period"], p["jail_period"], p["slash_reward_bps"]
+            shared, p["min_stake"], p["unbonding_period"], p["jail_period"], p["slash_reward_bps"]
         )
         emitter = emitter_deployer.deploy(
-            token.address, p["epoch_length"], p["initial_emission"], p["halving_epochs"]
+            shared, p["epoch_length"], p["initial_emission"], p["halving_epochs"]
         )
         registry = registry_deployer.deploy(
-            (fee_token or token).address,
+            shared,
             staking.address,
             emitter.address,
             p["protocol_fee_bps"],
@@ -240,15 +242,18 @@ def salt_of(worker: str) -> bytes:
     return hashlib.sha256(b"salt" + bytes.fromhex(worker[2:])).digest()
 
 
-def commit(protocol: Protocol, job_id: int, worker: str, result: bytes) -> bytes:
+RESULT_CID = "bafyresult"
+
+
+def commit(protocol: Protocol, job_id: int, worker: str, result: bytes, cid: str = RESULT_CID) -> bytes:
     salt = salt_of(worker)
-    commitment = protocol.registry.commitment_for(job_id, worker, result, salt)
+    commitment = protocol.registry.commitment_for(job_id, worker, result, cid, salt)
     with boa.env.prank(worker):
         protocol.registry.commit(job_id, commitment)
     return salt
 
 
-def reveal(protocol: Protocol, job_id: int, worker: str, result: bytes, cid: str = "bafyresult") -> None:
+def reveal(protocol: Protocol, job_id: int, worker: str, result: bytes, cid: str = RESULT_CID) -> None:
     with boa.env.prank(worker):
         protocol.registry.reveal(job_id, result, cid, salt_of(worker))
 

@@ -38,7 +38,7 @@ def _job_ready_to_finalize(w3: Web3, c: Tessera, operator, requester, n: int) ->
     job_id = c.job_id_from(receipt)
     result, salt = hashlib.sha256(b"result").digest(), hashlib.sha256(f"salt {n}".encode()).digest()
     transact(w3, operator, c.registry, "claim", job_id)
-    sealed = c.commitment_for(job_id, operator.address, result, salt)
+    sealed = c.commitment_for(job_id, operator.address, result, f"bafkreiresult{n}", salt)
     transact(w3, operator, c.registry, "commit", job_id, sealed)
     transact(w3, operator, c.registry, "reveal", job_id, result, f"bafkreiresult{n}", salt)
     return job_id

@@ -2,17 +2,20 @@
 
 DESIGN §2.2: without `quorum` equal reveals the job is Failed, the whole fee goes back to the requester
 (no protocol fee is burned, no work points are earned), disagreeing revealers are not slashed (nobody
-knows who was right), and only silent claimants are slashed for liveness, their slash reward going to
-the requester.
+knows who was right), and only silent claimants are slashed: a claimant that never committed for
+liveness, one that committed and withheld its reveal at the wrong-result rate, jailed (T29). Every slash is
+burned: the requester gets its fee back and never more (T31).
 """
 
 import boa
 
+from offchain.chain.protocol import BPS, Phase, SlashReason
 from tests.contracts.conftest import DEFAULTS, TSR, commit, digest_of, post_job, reveal, run_job
 
-FAILED = 6
-REASON_LIVENESS = 2
-BPS = 10_000
+FAILED = Phase.FAILED
+REASON_LIVENESS = SlashReason.LIVENESS
+REASON_WITHHELD = SlashReason.WITHHELD
+ZERO = "0x0000000000000000000000000000000000000000"
 
 
 def _slashes(protocol):
@@ -44,7 +47,9 @@ def test_three_different_results_fail_and_refund_the_whole_fee(protocol, request
     assert protocol.emitter.epoch_points(0) == 0 and protocol.emitter.epoch_burned(0) == 0
 
 
-def test_silent_claimant_in_a_failed_job_pays_the_requester(protocol, requester, staked_operators):
+def test_withheld_reveal_in_a_failed_job_is_burned_not_paid_to_the_requester(
+    protocol, requester, staked_operators
+):
     first, second, silent = staked_operators[:3]
     fee = 10 * TSR
     job_id = post_job(protocol, requester, fee=fee, replicas=3, quorum=2)
@@ -58,12 +63,14 @@ def test_silent_claimant_in_a_failed_job_pays_the_requester(protocol, requester,
     reveal(protocol, job_id, second, digest_of("b"))
     boa.env.time_travel(seconds=protocol.registry.get_job(job_id).reveal_deadline - boa.env.timestamp)
 
+    supply = protocol.token.totalSupply()
     protocol.registry.finalize(job_id)
-    slash = DEFAULTS["min_collateral"] * DEFAULTS["liveness_slash_bps"] // BPS
-    reward = slash * DEFAULTS["slash_reward_bps"] // BPS
-    assert _slashes(protocol) == [(silent, REASON_LIVENESS, slash, requester)]
+    slash = DEFAULTS["min_collateral"] * DEFAULTS["wrong_result_slash_bps"] // BPS
+    assert _slashes(protocol) == [(silent, REASON_WITHHELD, slash, ZERO)]
     assert protocol.registry.get_job(job_id).phase == FAILED
-    assert protocol.token.balanceOf(requester) == fee + reward
+    assert protocol.token.balanceOf(requester) == fee
+    assert protocol.token.totalSupply() == supply - slash
+    assert not protocol.staking.is_eligible(silent)
 
 
 def test_nobody_commits_everyone_is_slashed_and_the_fee_returns(protocol, requester, staked_operators):
@@ -80,6 +87,5 @@ def test_nobody_commits_everyone_is_slashed_and_the_fee_returns(protocol, reques
 
     protocol.registry.finalize(job_id)  # no committer is left to wait for
     slash = DEFAULTS["min_collateral"] * DEFAULTS["liveness_slash_bps"] // BPS
-    assert _slashes(protocol) == [(w, REASON_LIVENESS, slash, requester) for w in workers]
-    reward = slash * DEFAULTS["slash_reward_bps"] // BPS
-    assert protocol.token.balanceOf(requester) == 10 * TSR + 2 * reward
+    assert _slashes(protocol) == [(w, REASON_LIVENESS, slash, ZERO) for w in workers]
+    assert protocol.token.balanceOf(requester) == 10 * TSR

@@ -1,8 +1,9 @@
 """A job with three agreeing workers completes and pays them."""
 
+from offchain.chain.protocol import Phase
 from tests.contracts.conftest import TSR, digest_of, run_job
 
-COMPLETED = 5
+COMPLETED = Phase.COMPLETED
 
 
 def test_three_agreeing_workers_share_the_fee(protocol, requester, staked_operators):

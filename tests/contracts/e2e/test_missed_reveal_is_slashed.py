@@ -1,19 +1,24 @@
-"""A claimant that commits and never reveals (or never commits) is slashed for liveness, not jailed.
+"""A claimant that commits and never reveals pays what a wrong reveal pays, jailed; one that never commits
+is slashed for liveness, not jailed.
 
-DESIGN §2.2: at finalisation, claimants that did not commit or reveal lose `liveness_slash_bps` of their
-collateral; when the job completed, the slash reward goes to the agreeing workers. Finalisation waits
-for the reveal deadline unless every committer has revealed (boundary: one second before it still waits).
+A reveal is binding (T29): withholding a losing reveal must never be cheaper than revealing it, so a
+committed claimant that does not reveal loses `wrong_result_slash_bps` of its collateral and is jailed,
+exactly as a wrong reveal would. A claimant that never committed loses `liveness_slash_bps` (with a floor,
+T32). Every slash is burned: the agreeing workers are paid the pool and nothing from anyone's slash.
+Finalisation waits for the reveal deadline unless every committer has revealed (boundary: one second
+before it still waits).
 """
 
 import boa
 
+from offchain.chain.protocol import BPS, Phase, SlashReason
 from tests.contracts.conftest import DEFAULTS, TSR, commit, digest_of, post_job, reveal
 
-COMPLETED = 5
-REASON_LIVENESS = 2
-BPS = 10_000
+COMPLETED = Phase.COMPLETED
+REASON_LIVENESS = SlashReason.LIVENESS
+REASON_WITHHELD = SlashReason.WITHHELD
 SLASH = DEFAULTS["min_collateral"] * DEFAULTS["liveness_slash_bps"] // BPS
-REWARD = SLASH * DEFAULTS["slash_reward_bps"] // BPS
+WITHHELD = DEFAULTS["min_collateral"] * DEFAULTS["wrong_result_slash_bps"] // BPS
 
 
 def _claim_all(protocol, job_id, workers):
@@ -31,7 +36,7 @@ def _finalize(protocol, job_id):
     ]
 
 
-def test_committed_but_unrevealed_claimant_is_slashed_after_the_reveal_deadline(
+def test_committed_but_unrevealed_claimant_is_slashed_like_a_wrong_result_and_jailed(
     protocol, requester, staked_operators
 ):
     honest, second, silent = staked_operators[:3]
@@ -57,16 +62,16 @@ def test_committed_but_unrevealed_claimant_is_slashed_after_the_reveal_deadline(
 
     before = {w: protocol.token.balanceOf(w) for w in (honest, second, silent)}
     silent_bonded = protocol.staking.bonded(silent)
-    assert _finalize(protocol, job_id) == [(silent, REASON_LIVENESS, SLASH, REWARD)]
+    assert _finalize(protocol, job_id) == [(silent, REASON_WITHHELD, WITHHELD, 0)]
 
     assert protocol.registry.get_job(job_id).phase == COMPLETED
-    assert protocol.staking.bonded(silent) == silent_bonded - SLASH
+    assert protocol.staking.bonded(silent) == silent_bonded - WITHHELD
     assert protocol.staking.locked(silent) == 0
-    assert protocol.staking.is_eligible(silent)  # liveness faults do not jail
+    assert not protocol.staking.is_eligible(silent)  # a withheld reveal jails like a wrong one
     assert protocol.token.balanceOf(silent) == before[silent]
     pool = fee - fee * DEFAULTS["protocol_fee_bps"] // BPS
     for worker in (honest, second):
-        assert protocol.token.balanceOf(worker) - before[worker] == pool // 2 + REWARD // 2
+        assert protocol.token.balanceOf(worker) - before[worker] == pool // 2
 
 
 def test_claimant_that_never_commits_is_slashed_and_does_not_hold_the_job_up(
@@ -90,5 +95,6 @@ def test_claimant_that_never_commits_is_slashed_and_does_not_hold_the_job_up(
 
     # every committer revealed: no need to wait for the reveal deadline
     assert boa.env.timestamp < job.reveal_deadline
-    assert _finalize(protocol, job_id) == [(silent, REASON_LIVENESS, SLASH, REWARD)]
+    assert _finalize(protocol, job_id) == [(silent, REASON_LIVENESS, SLASH, 0)]
     assert protocol.registry.get_job(job_id).phase == COMPLETED
+    assert protocol.staking.is_eligible(silent)  # a missed commit does not jail

@@ -13,7 +13,7 @@ and harmless here:
   not set it. They stay guarded by their owner checks, which this test also pins.
 
 `ReentrantToken` (contracts/mocks) is both the stake and the fee token here, so every token call
-Staking and JobRegistry make (pull a stake or a fee, withdraw, refund, pay a worker, pay a slash reward,
+Staking and JobRegistry make (pull a stake or a fee, withdraw, refund, pay a worker,
 burn a slash or a protocol fee, pay a bounty) hands it control. At each one it calls every external
 function of both contracts; each call into a contract on the call stack must revert with the lock's
 empty revert data. A control run of the same calls outside any hook shows none of them fails that way
@@ -51,12 +51,12 @@ def world(
     reentrant = mock_deployer("ReentrantToken").deploy()
     d = DEFAULTS
     with boa.env.prank(governance):
-        tsr = token_deployer.deploy(governance, d["genesis_supply"])  # the emitter still mints TSR
+        tsr = token_deployer.deploy(governance, d["genesis_supply"])
         staking = staking_deployer.deploy(
             reentrant.address, d["min_stake"], d["unbonding_period"], d["jail_period"], d["slash_reward_bps"]
         )
         emitter = emitter_deployer.deploy(
-            tsr.address, d["epoch_length"], d["initial_emission"], d["halving_epochs"]
+            reentrant.address, d["epoch_length"], d["initial_emission"], d["halving_epochs"]
         )
         registry = registry_deployer.deploy(
             reentrant.address,
@@ -191,11 +191,10 @@ def test_no_token_callback_can_reenter_staking_or_the_registry(world):
         assert probe.check(registry)
         d.check(full=True)
 
-    # finalize: pay workers, take a wrong result's slash (reward and burn, both contracts on the stack),
-    # burn the protocol fee, pay the bounty; then a failed job: slash a silent claimant, refund
-    # (completed: 2 payouts, slash reward and burn, protocol fee burn, 2 bounty shares; failed: slash
-    # reward to the requester and burn, refund)
-    for results, token_calls in (([HONEST, HONEST, WRONG], 7), ([HONEST, WRONG, None], 3)):
+    # finalize: pay workers, burn a wrong result's slash (both contracts on the stack), burn the protocol
+    # fee; then a failed job: burn a silent claimant's slash, refund
+    # (completed: 2 payouts, slash burn, protocol fee burn; failed: slash burn, refund)
+    for results, token_calls in (([HONEST, HONEST, WRONG], 4), ([HONEST, WRONG, None], 2)):
         skip = 0
         while True:
             with d.anchor():
@@ -219,4 +218,4 @@ def test_no_token_callback_can_reenter_staking_or_the_registry(world):
                 break
             skip += 1
         assert skip == token_calls, f"finalize made {skip} token calls, expected {token_calls}"
-    assert probe.hooks == 3 + 1 + 4 + 7 + 3
+    assert probe.hooks == 3 + 1 + 4 + 4 + 2

@@ -11,10 +11,10 @@ uses a Staking whose job registry is a test account (`slasher`) that can slash a
 import boa
 import pytest
 
+from offchain.chain.protocol import SlashReason
 from tests.contracts.conftest import DAY, DEFAULTS, TSR
 
-REASON_LIVENESS = 2
-BPS = 10_000
+REASON_LIVENESS = SlashReason.LIVENESS
 
 
 @pytest.fixture

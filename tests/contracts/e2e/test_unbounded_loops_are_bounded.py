@@ -18,12 +18,13 @@ from eth.exceptions import Revert
 from eth_abi import encode
 from eth_utils import keccak
 
+from offchain.chain.protocol import MAX_REPLICAS, SlashReason
 from tests.contracts.conftest import DEFAULTS, TSR, commit, digest_of, post_job, reveal, stake_operator
+
+REASON_LIVENESS = SlashReason.LIVENESS
 
 BLOCK_GAS = 30_000_000
 BUDGET = BLOCK_GAS // 20
-MAX_REPLICAS = 8
-REASON_LIVENESS = 2
 
 
 @contextlib.contextmanager

@@ -22,9 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from offchain.chain.protocol import BPS
 from tests.contracts.conftest import DEFAULTS, TSR, deploy_protocol, digest_of, fund, run_job, stake_operator
 
-BPS = 10_000
 MIN_FEE = DEFAULTS["min_fee"]
 
 

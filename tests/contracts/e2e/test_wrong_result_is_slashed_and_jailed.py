@@ -1,17 +1,17 @@
 """A worker whose revealed result the quorum rejects loses its collateral and is jailed.
 
 DESIGN §2.1-2.2: revealers of another digest than the quorum's are slashed `wrong_result_slash_bps` of
-their collateral (100 % by default), half of it paid to the agreeing workers and the rest burned, and
+their collateral (100 % by default), all of it burned (no majority profits from another's slash, T30), and
 barred from claiming for `jail_period` (boundary: one second before the end it is still jailed).
 """
 
 import boa
 
+from offchain.chain.protocol import BPS, Phase, SlashReason
 from tests.contracts.conftest import DEFAULTS, TSR, digest_of, post_job, run_job
 
-COMPLETED = 5
-REASON_WRONG_RESULT = 1
-BPS = 10_000
+COMPLETED = Phase.COMPLETED
+REASON_WRONG_RESULT = SlashReason.WRONG_RESULT
 
 
 def test_wrong_result_is_slashed_jailed_and_unpaid(protocol, requester, staked_operators):
@@ -37,7 +37,7 @@ def test_wrong_result_is_slashed_jailed_and_unpaid(protocol, requester, staked_o
     jailed_at = boa.env.timestamp
 
     slash = collateral * DEFAULTS["wrong_result_slash_bps"] // BPS
-    reward = slash * DEFAULTS["slash_reward_bps"] // BPS
+    reward = 0  # burned, not paid to the agreeing workers
     protocol_fee = fee * DEFAULTS["protocol_fee_bps"] // BPS
     assert slashed == [(wrong, REASON_WRONG_RESULT, slash, reward, slash - reward)]
     assert protocol.registry.get_job(job_id).phase == COMPLETED

@@ -9,6 +9,7 @@ from eth_utils import to_checksum_address
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from offchain.chain.protocol import BPS, MAX_REPLICAS, Phase  # noqa: F401 - re-exported to the tests here
 from tests.contracts.conftest import TSR, deploy_protocol, events, post_job, stake_operator, warp_to  # noqa: F401 - re-exported to the tests here
 from tests.contracts.staking.conftest import ODD_TOKEN
 
@@ -22,20 +23,19 @@ capped = settings(
 addresses = st.binary(min_size=20, max_size=20).map(to_checksum_address)
 
 ZERO = "0x0000000000000000000000000000000000000000"
-BPS = 10_000
-MAX_REPLICAS = 8
 MAX_AMOUNT = 2**96 - 1
 MIN_WINDOW, MAX_WINDOW = 30, 86_400
 MAX_PROTOCOL_FEE_BPS = 2_000
 MIN_WRONG_RESULT_SLASH_BPS = 1_000
-MAX_LIVENESS_SLASH_BPS = 5_000
+MIN_LIVENESS_SLASH_BPS, MAX_LIVENESS_SLASH_BPS = 500, 5_000
+MAX_COLLATERAL_PER_FEE = 100
 MAX_MIN_FEE = 10**24
 MAX_MIN_COLLATERAL = 10**24
 STAKE = 1_000 * TSR
 WINDOW = 600  # conftest.post_job's default claim, commit and reveal windows
 
 # phases (get_job().phase)
-UNKNOWN, OPEN, CLAIMED, COMMITTING, REVEALING, COMPLETED, FAILED, CANCELLED, EXPIRED = range(9)
+UNKNOWN, OPEN, CLAIMED, COMMITTING, REVEALING, COMPLETED, FAILED, CANCELLED, EXPIRED = tuple(Phase)
 
 
 def claim(protocol, job_id: int, *workers: str) -> None:

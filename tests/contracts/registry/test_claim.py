@@ -123,7 +123,7 @@ def test_jailed_operator_cannot_claim(protocol, registry, requester, staked_oper
 
 
 def test_collateral_above_free_stake_reverts(protocol, registry, requester, operator, staked_operators):
-    job_id = post_job(protocol, requester, collateral=STAKE + 1)
+    job_id = post_job(protocol, requester, fee=20 * TSR, collateral=STAKE + 1)
     with boa.env.prank(operator), boa.reverts("staking: free stake below collateral"):
         registry.claim(job_id)
 

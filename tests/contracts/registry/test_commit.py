@@ -3,7 +3,7 @@
 import boa
 import pytest
 
-from tests.contracts.conftest import digest_of, post_job, salt_of
+from tests.contracts.conftest import RESULT_CID, digest_of, post_job, salt_of
 from tests.contracts.registry.conftest import claim, claimed_job, events, warp_to
 
 
@@ -16,7 +16,7 @@ def job(protocol, requester, staked_operators):
 
 
 def commitment(registry, job_id, worker, label="result"):
-    return registry.commitment_for(job_id, worker, digest_of(label), salt_of(worker))
+    return registry.commitment_for(job_id, worker, digest_of(label), RESULT_CID, salt_of(worker))
 
 
 def test_commit_records_the_commitment_and_logs(registry, job, operator):

@@ -1,6 +1,8 @@
 """JobRegistry.finalize: settles a job once every committer revealed or the reveal deadline passed.
-Completed: the agreeing workers share fee - protocol fee exactly (T2), earn work points, and split the
-slashes of wrong and silent claimants. Failed: the fee goes back and only silent claimants are slashed."""
+Completed: the agreeing workers share fee - protocol fee exactly (T2) and earn work points; wrong and
+withheld results are slashed at the wrong-result rate and jailed, never-committed claimants at the liveness
+rate. Failed: the fee goes back and only silent claimants are slashed. Every slash is burned (T30). A late
+second finalize is a no-op that logs JobAlreadySettled."""
 
 from fractions import Fraction
 
@@ -18,6 +20,7 @@ from tests.contracts.registry.conftest import (
     REVEALING,
     STAKE,
     TSR,
+    ZERO,
     capped,
     claimed_job,
     events,
@@ -31,7 +34,6 @@ PROTOCOL_FEE = FEE * DEFAULTS["protocol_fee_bps"] // BPS
 POOL = FEE - PROTOCOL_FEE
 LIVENESS = COLLATERAL * DEFAULTS["liveness_slash_bps"] // BPS
 WRONG = COLLATERAL * DEFAULTS["wrong_result_slash_bps"] // BPS
-REWARD_BPS = DEFAULTS["slash_reward_bps"]
 
 
 def play(protocol, requester, workers, results, **post_kwargs):
@@ -86,7 +88,7 @@ def test_agreeing_workers_share_the_fee_exactly(
     assert emitter.epoch_points(epoch) == PROTOCOL_FEE
 
 
-def test_wrong_result_is_slashed_jailed_and_paid_to_the_agreeing(
+def test_wrong_result_is_slashed_jailed_and_burned(
     protocol, registry, staking, token, requester, staked_operators
 ):
     workers = staked_operators[:3]
@@ -96,24 +98,19 @@ def test_wrong_result_is_slashed_jailed_and_paid_to_the_agreeing(
     (slashed,) = events(registry, "OperatorSlashed", source=staking)
     (jailed,) = events(registry, "OperatorJailed", source=staking)
     (completed,) = events(registry, "JobCompleted")
-    bounty = WRONG * REWARD_BPS // BPS
     assert (slashed.operator, slashed.job_id, slashed.reason) == (workers[1], job_id, 1)
-    assert (slashed.amount, slashed.reward, slashed.beneficiary) == (WRONG, bounty, registry.address)
+    assert (slashed.amount, slashed.reward, slashed.burned, slashed.beneficiary) == (WRONG, 0, WRONG, ZERO)
     assert jailed.operator == workers[1]
     assert completed.agreeing == 2
     gains = [b - a for a, b in zip(before, balances(token, workers), strict=True)]
-    share, bounty_share = POOL // 2, bounty // 2
-    assert gains == [
-        share + POOL - 2 * share + bounty_share + bounty - 2 * bounty_share,
-        0,
-        share + bounty_share,
-    ]
+    share = POOL // 2
+    assert gains == [share + POOL - 2 * share, 0, share]
     assert staking.bonded(workers[1]) == STAKE - WRONG
     assert not staking.is_eligible(workers[1])
     assert token.balanceOf(registry.address) == 0
 
 
-def test_silent_claimants_are_slashed_for_liveness(
+def test_withheld_reveal_is_slashed_like_a_wrong_one_and_a_missed_commit_for_liveness(
     protocol, registry, staking, token, requester, staked_operators
 ):
     # replicas 5, quorum 3: three agree, one commits without revealing, one never commits
@@ -122,12 +119,13 @@ def test_silent_claimants_are_slashed_for_liveness(
     warp_to(registry.get_job(job_id).reveal_deadline)
     registry.finalize(job_id)
     slashed = events(registry, "OperatorSlashed", source=staking)
-    assert [(e.operator, e.reason, e.amount) for e in slashed] == [
-        (workers[3], 2, LIVENESS),
-        (workers[4], 2, LIVENESS),
+    assert [(e.operator, e.reason, e.amount, e.reward) for e in slashed] == [
+        (workers[3], 3, WRONG, 0),
+        (workers[4], 2, LIVENESS, 0),
     ]
-    assert events(registry, "OperatorJailed", source=staking) == []
-    assert staking.is_eligible(workers[3])
+    assert [e.operator for e in events(registry, "OperatorJailed", source=staking)] == [workers[3]]
+    assert not staking.is_eligible(workers[3])
+    assert staking.is_eligible(workers[4])
     assert registry.get_job(job_id).phase == COMPLETED
     assert token.balanceOf(registry.address) == 0
 
@@ -137,9 +135,10 @@ def test_first_agreeing_worker_takes_the_rounding_remainder(
 ):
     with boa.env.prank(governance):
         registry.set_min_fee(1)
+        registry.set_min_collateral(0)
         registry.set_protocol_fee_bps(0)
     workers = staked_operators[:3]
-    job_id = play(protocol, requester, workers, [B, A, A], fee=5)
+    job_id = play(protocol, requester, workers, [B, A, A], fee=5, collateral=500)
     registry.finalize(job_id)
     assert [(e.worker, e.amount) for e in events(registry, "WorkerPaid")] == [
         (workers[1], 3),
@@ -166,21 +165,21 @@ def test_no_quorum_fails_and_refunds_the_fee(protocol, registry, staking, token,
     assert token.balanceOf(registry.address) == 0
 
 
-def test_failed_job_slashes_silent_claimants_to_the_requester(
+def test_failed_job_slashes_silent_claimants_and_burns_it_all(
     protocol, registry, staking, token, requester, staked_operators
 ):
     workers = staked_operators[:3]
     job_id = play(protocol, requester, workers, [A, (A,), None], fee=FEE)
     warp_to(registry.get_job(job_id).reveal_deadline)
-    before = token.balanceOf(requester)
+    before, supply = token.balanceOf(requester), token.totalSupply()
     registry.finalize(job_id)
     slashed = events(registry, "OperatorSlashed", source=staking)
-    reward = LIVENESS * REWARD_BPS // BPS
-    assert [(e.operator, e.reason, e.reward, e.beneficiary) for e in slashed] == [
-        (workers[1], 2, reward, requester),
-        (workers[2], 2, reward, requester),
+    assert [(e.operator, e.reason, e.amount, e.reward, e.beneficiary) for e in slashed] == [
+        (workers[1], 3, WRONG, 0, ZERO),
+        (workers[2], 2, LIVENESS, 0, ZERO),
     ]
-    assert token.balanceOf(requester) == before + FEE + 2 * reward
+    assert token.balanceOf(requester) == before + FEE  # its fee back, never more (T31)
+    assert token.totalSupply() == supply - WRONG - LIVENESS
     assert registry.get_job(job_id).phase == FAILED
 
 
@@ -229,10 +228,19 @@ def test_finalize_before_reveals_open_reverts(protocol, registry, requester, sta
         registry.finalize(job_id)
 
 
-def test_finalize_twice_reverts(protocol, registry, requester, staked_operators):
+def test_a_late_second_finalize_is_a_no_op_that_logs(protocol, registry, token, requester, staked_operators):
     job_id = run_job(protocol, requester, staked_operators[:1], [A])
-    with boa.reverts("registry: job not in progress"):
-        registry.finalize(job_id)
+    supply = token.totalSupply()
+    registry.finalize(job_id)
+    (skipped,) = events(registry, "JobAlreadySettled")
+    assert (skipped.job_id, skipped.phase) == (job_id, COMPLETED)
+    assert events(registry, "WorkerPaid") == []
+    assert token.totalSupply() == supply
+    failed = play(protocol, requester, staked_operators[:2], [A, B], replicas=2, quorum=2)
+    registry.finalize(failed)
+    registry.finalize(failed)
+    (skipped,) = events(registry, "JobAlreadySettled")
+    assert (skipped.job_id, skipped.phase) == (failed, FAILED)
 
 
 def test_finalize_of_an_open_or_unknown_job_reverts(protocol, registry, requester, staked_operators):
@@ -283,10 +291,13 @@ def test_paid_plus_protocol_fee_equals_the_fee_exactly(
     agreeing = data.draw(st.integers(quorum, replicas), label="agreeing")
     with boa.env.prank(governance):
         registry.set_min_fee(1)
+        registry.set_min_collateral(0)
         registry.set_protocol_fee_bps(protocol_fee_bps)
     workers = staked_operators[:replicas]
     results = [A] * agreeing + [B] * (replicas - agreeing)
-    job_id = run_job(protocol, requester, workers, results, fee=fee, replicas=replicas, quorum=quorum)
+    collateral = min(COLLATERAL, fee * registry.MAX_COLLATERAL_PER_FEE())
+    terms = {"fee": fee, "collateral": collateral, "replicas": replicas, "quorum": quorum}
+    job_id = run_job(protocol, requester, workers, results, **terms)
 
     (completed,) = events(registry, "JobCompleted")
     paid = [e.amount for e in events(registry, "WorkerPaid")]
@@ -309,10 +320,10 @@ def test_paid_plus_protocol_fee_equals_the_fee_exactly(
 @given(
     collateral=st.integers(0, STAKE),
     wrong_bps=st.integers(1_000, BPS),
-    liveness_bps=st.integers(0, 5_000),
+    liveness_bps=st.integers(500, 5_000),
     silent=st.booleans(),
 )
-def test_slash_bounty_is_split_exactly_among_the_agreeing(
+def test_every_slash_is_burned_and_the_agreeing_get_only_the_pool(
     protocol,
     registry,
     staking,
@@ -338,10 +349,7 @@ def test_slash_bounty_is_split_exactly_among_the_agreeing(
     registry.finalize(job_id)
     slashed = events(registry, "OperatorSlashed", source=staking)
     paid = [e.amount for e in events(registry, "WorkerPaid")]
-    bounty = sum(e.reward for e in slashed)
-    assert all(e.reward + e.burned == e.amount for e in slashed)
+    assert all(e.reward == 0 and e.burned == e.amount for e in slashed)
     gains = [b - a for a, b in zip(before, balances(token, workers), strict=True)]
-    assert sum(gains) == sum(paid) + bounty
-    assert [g - p for g, p in zip(gains[1:3], paid[1:3], strict=True)] == [bounty // 3] * 2
-    assert gains[3:] == [0, 0]
+    assert gains == [*paid, 0, 0]
     assert token.balanceOf(registry.address) == 0

@@ -1,4 +1,5 @@
-"""JobRegistry.__init__: non-zero collaborators, bounded parameters, owner, unpaused."""
+"""JobRegistry.__init__: non-zero collaborators sharing one token, bounded parameters, the first terms
+version, owner, unpaused."""
 
 import boa
 import pytest
@@ -8,10 +9,12 @@ from hypothesis import strategies as st
 from tests.contracts.conftest import DEFAULTS
 from tests.contracts.registry.conftest import (
     BPS,
+    MAX_COLLATERAL_PER_FEE,
     MAX_LIVENESS_SLASH_BPS,
     MAX_MIN_COLLATERAL,
     MAX_MIN_FEE,
     MAX_PROTOCOL_FEE_BPS,
+    MIN_LIVENESS_SLASH_BPS,
     MIN_WRONG_RESULT_SLASH_BPS,
     ZERO,
     capped,
@@ -23,7 +26,7 @@ PARAMS = ["protocol_fee_bps", "wrong_result_slash_bps", "liveness_slash_bps", "m
 BOUNDS = {
     "protocol_fee_bps": (0, MAX_PROTOCOL_FEE_BPS),
     "wrong_result_slash_bps": (MIN_WRONG_RESULT_SLASH_BPS, BPS),
-    "liveness_slash_bps": (0, MAX_LIVENESS_SLASH_BPS),
+    "liveness_slash_bps": (MIN_LIVENESS_SLASH_BPS, MAX_LIVENESS_SLASH_BPS),
     "min_fee": (1, MAX_MIN_FEE),
     "min_collateral": (0, MAX_MIN_COLLATERAL),
 }
@@ -63,7 +66,9 @@ def test_constants(registry):
     assert (registry.MIN_WINDOW(), registry.MAX_WINDOW()) == (30, 86_400)
     assert registry.MAX_PROTOCOL_FEE_BPS() == MAX_PROTOCOL_FEE_BPS
     assert registry.MIN_WRONG_RESULT_SLASH_BPS() == MIN_WRONG_RESULT_SLASH_BPS
+    assert registry.MIN_LIVENESS_SLASH_BPS() == MIN_LIVENESS_SLASH_BPS
     assert registry.MAX_LIVENESS_SLASH_BPS() == MAX_LIVENESS_SLASH_BPS
+    assert registry.MAX_COLLATERAL_PER_FEE() == MAX_COLLATERAL_PER_FEE
     assert registry.MAX_MIN_FEE() == MAX_MIN_FEE
     assert registry.MAX_MIN_COLLATERAL() == MAX_MIN_COLLATERAL
     phases = [
@@ -88,6 +93,42 @@ def test_three_job_windows_fit_inside_the_unbonding_floor(registry, staking):
 def test_zero_collaborator_reverts(registry_deployer, protocol, governance, which):
     with boa.reverts("registry: zero address"):
         deploy(registry_deployer, protocol, governance, **{which: ZERO})
+
+
+def test_constructor_refuses_mismatched_tokens(
+    registry_deployer, staking_deployer, emitter_deployer, token_deployer, protocol, governance
+):
+    """T33: fees burned in one token must not count toward emission minted in another."""
+    d = DEFAULTS
+    with boa.env.prank(governance):
+        junk = token_deployer.deploy(governance, d["genesis_supply"])
+        junk_staking = staking_deployer.deploy(
+            junk.address, d["min_stake"], d["unbonding_period"], d["jail_period"], d["slash_reward_bps"]
+        )
+        junk_emitter = emitter_deployer.deploy(
+            junk.address, d["epoch_length"], d["initial_emission"], d["halving_epochs"]
+        )
+    mixes = [
+        {"fee_token": junk.address},  # fees in junk, stake and emission in TSR
+        {"staking": junk_staking.address},
+        {"emitter": junk_emitter.address},
+    ]
+    for mix in mixes:
+        with boa.reverts("registry: fee, stake and emission tokens differ"):
+            deploy(registry_deployer, protocol, governance, **mix)
+    registry = deploy(registry_deployer, protocol, governance)
+    assert registry.FEE_TOKEN() == registry.STAKE_TOKEN() == protocol.emitter.TOKEN()
+    assert registry.FEE_TOKEN() == protocol.token.address
+
+
+def test_the_constructor_records_the_first_terms_version(registry_deployer, protocol, governance):
+    registry = deploy(registry_deployer, protocol, governance)
+    assert registry.terms_version() == 1
+    assert tuple(registry.job_terms(0)) == (
+        DEFAULTS["protocol_fee_bps"],
+        DEFAULTS["wrong_result_slash_bps"],
+        DEFAULTS["liveness_slash_bps"],
+    )
 
 
 @pytest.mark.parametrize("name", PARAMS)

@@ -149,7 +149,7 @@ def test_fee_is_accepted_iff_at_least_min_fee(registry, funded_requester, fee):
 
 @pytest.mark.parametrize(
     "collateral,ok",
-    [(MIN_COLLATERAL - 1, False), (MIN_COLLATERAL, True), (MAX_AMOUNT, True), (MAX_AMOUNT + 1, False)],
+    [(MIN_COLLATERAL - 1, False), (MIN_COLLATERAL, True), (MAX_AMOUNT + 1, False)],
 )
 def test_collateral_boundaries(registry, funded_requester, collateral, ok):
     if ok:
@@ -157,6 +157,16 @@ def test_collateral_boundaries(registry, funded_requester, collateral, ok):
     else:
         with boa.reverts("registry: collateral out of bounds"):
             post(registry, funded_requester, collateral=collateral)
+
+
+def test_attack_collateral_bait_far_above_the_fee_is_refused(registry, funded_requester):
+    """T34: a job may not ask workers to risk more than MAX_COLLATERAL_PER_FEE times what it pays, so a
+    requester cannot bait large stakes into a job it means to make fail or to have a Sybil majority win."""
+    fee = TERMS["fee"]
+    cap = fee * registry.MAX_COLLATERAL_PER_FEE()
+    post(registry, funded_requester, collateral=cap)
+    with boa.reverts("registry: collateral above 100 x the fee"):
+        post(registry, funded_requester, collateral=cap + 1)
 
 
 @pytest.mark.parametrize("replicas", [0, MAX_REPLICAS + 1])

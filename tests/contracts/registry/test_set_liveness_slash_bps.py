@@ -1,13 +1,20 @@
-"""JobRegistry.set_liveness_slash_bps: owner only, accepted iff within [0, MAX_LIVENESS_SLASH_BPS]."""
+"""JobRegistry.set_liveness_slash_bps: owner only, accepted iff within [MIN_LIVENESS_SLASH_BPS,
+MAX_LIVENESS_SLASH_BPS]: the floor keeps squatting a replica slot from being free (T32)."""
 
 import boa
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from tests.contracts.registry.conftest import MAX_LIVENESS_SLASH_BPS, addresses, capped, events
+from tests.contracts.registry.conftest import (
+    MAX_LIVENESS_SLASH_BPS,
+    MIN_LIVENESS_SLASH_BPS,
+    addresses,
+    capped,
+    events,
+)
 
-FLOOR, CEILING = 0, MAX_LIVENESS_SLASH_BPS
+FLOOR, CEILING = MIN_LIVENESS_SLASH_BPS, MAX_LIVENESS_SLASH_BPS
 MESSAGE = "registry: liveness_slash_bps out of bounds"
 
 

@@ -1,6 +1,6 @@
 """JobRegistry.worker_entry: claimed/committed/revealed flags and the seal (commitment, then digest)."""
 
-from tests.contracts.conftest import commit, digest_of, post_job, reveal
+from tests.contracts.conftest import RESULT_CID, commit, digest_of, post_job, reveal
 from tests.contracts.registry.conftest import claim
 
 A = digest_of("a")
@@ -20,7 +20,7 @@ def test_entry_tracks_claim_commit_and_reveal(protocol, registry, requester, sta
     claim(protocol, job_id, other, worker)
     assert tuple(registry.worker_entry(job_id, worker)) == (True, False, False, b"\x00" * 32)
     salt = commit(protocol, job_id, worker, A)
-    sealed = registry.commitment_for(job_id, worker, A, salt)
+    sealed = registry.commitment_for(job_id, worker, A, RESULT_CID, salt)
     assert tuple(registry.worker_entry(job_id, worker)) == (True, True, False, sealed)
     assert tuple(registry.worker_entry(job_id, other)) == (True, False, False, b"\x00" * 32)
     commit(protocol, job_id, other, A)

@@ -9,6 +9,7 @@ from eth_utils import to_checksum_address
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from offchain.chain.protocol import BPS, SlashReason  # noqa: F401 - re-exported to the tests here
 from tests.contracts.conftest import DEFAULTS, TSR, events, warp_to  # noqa: F401 - re-exported to the tests here
 
 # Stateless property tests stay at or below 200 examples whatever the profile. Function-scoped fixtures are
@@ -18,13 +19,14 @@ capped = settings(
     suppress_health_check=[*settings.default.suppress_health_check, HealthCheck.function_scoped_fixture],
 )
 
+REASON_WRONG_RESULT = SlashReason.WRONG_RESULT
+REASON_LIVENESS = SlashReason.LIVENESS
+REASON_WITHHELD = SlashReason.WITHHELD
+
 addresses = st.binary(min_size=20, max_size=20).map(to_checksum_address)
 
 ZERO = "0x0000000000000000000000000000000000000000"
 DAY = 86_400
-BPS = 10_000
-REASON_WRONG_RESULT = 1
-REASON_LIVENESS = 2
 MAX_LOCKS = 8
 MIN_UNBONDING_PERIOD, MAX_UNBONDING_PERIOD = 4 * DAY, 60 * DAY
 MIN_MIN_STAKE, MAX_MIN_STAKE = TSR, 10**24
@@ -39,6 +41,7 @@ ODD_TOKEN = """
 balanceOf: public(HashMap[address, uint256])
 allowance: public(HashMap[address, HashMap[address, uint256]])
 totalSupply: public(uint256)
+MAX_SUPPLY: public(constant(uint256)) = 2**128
 fee_bps: public(uint256)
 transfer_returns_false: public(bool)
 transfer_from_returns_false: public(bool)

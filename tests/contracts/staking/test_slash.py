@@ -14,6 +14,7 @@ from tests.contracts.staking.conftest import (
     MAX_LOCKS,
     MAX_SLASH_REWARD_BPS,
     REASON_LIVENESS,
+    REASON_WITHHELD,
     REASON_WRONG_RESULT,
     STAKE,
     ZERO,
@@ -122,6 +123,13 @@ def test_wrong_result_jails_for_jail_period(staking, positioned, job_registry):
     assert not staking.is_eligible(positioned)
 
 
+def test_withheld_reveal_jails_like_a_wrong_result(staking, positioned, job_registry):
+    slash(staking, job_registry, positioned, 1, reason=REASON_WITHHELD)
+    (jailed,) = events(staking, "OperatorJailed")
+    assert (jailed.operator, jailed.until) == (positioned, boa.env.timestamp + DEFAULTS["jail_period"])
+    assert not staking.is_eligible(positioned)
+
+
 def test_liveness_fault_does_not_jail(staking, positioned, job_registry):
     slash(staking, job_registry, positioned, 1, reason=REASON_LIVENESS)
     assert events(staking, "OperatorJailed") == []
@@ -143,7 +151,7 @@ def test_another_reason_job_or_operator_is_a_separate_slash(staking, positioned,
     assert staking.bonded(positioned) == 700 * T - 3
 
 
-@pytest.mark.parametrize("reason", [0, 3, 255])
+@pytest.mark.parametrize("reason", [0, 4, 255])
 def test_unknown_reason_reverts(staking, positioned, job_registry, reason):
     with boa.reverts("staking: unknown reason"):
         slash(staking, job_registry, positioned, 1, reason=reason)

@@ -19,6 +19,7 @@ import boa
 
 from tests.contracts.conftest import CONTRACTS, TSR, Protocol, deploy_protocol
 from tests.contracts.stateful.model import (
+    ALREADY_SETTLED,
     CANCELLED,
     CLAIMED,
     EXPIRED,
@@ -27,6 +28,7 @@ from tests.contracts.stateful.model import (
     OPEN,
     PHASE_NAMES,
     REACHABLE,
+    RESULT_CID,
     TERMINAL,
     Params,
     ProtocolModel,
@@ -272,13 +274,18 @@ class Driver:
         self.dirty_jobs.add(job_id)
         digest, salt = self.openings.get((job_id, op), (digest_for(job_id, HONEST), salt_for(job_id, op)))
         reason = self.model.reveal_reason(job_id, op, digest, salt, self.now)
-        self._send(op, reason, self.registry.reveal, job_id, digest, "bafkreiresult", salt)
+        self._send(op, reason, self.registry.reveal, job_id, digest, RESULT_CID, salt)
         if reason is None:
             self.model.reveal(job_id, op, digest)
         return reason is None
 
     def finalize(self, job_id: int, sender: str | None = None) -> bool:
         reason = self.model.finalize_reason(job_id, self.now)
+        if reason == ALREADY_SETTLED:  # a late second finalize: succeeds, changes nothing, logs why
+            self._send(sender or self.w.keeper, None, self.registry.finalize, job_id)
+            names = [type(e).__name__ for e in self.registry.get_logs()]
+            assert names == ["JobAlreadySettled"], f"job {job_id}: a second finalize logged {names}"
+            return False
         self._send(sender or self.w.keeper, reason, self.registry.finalize, job_id)
         if reason is None:
             job = self.model.jobs[job_id]

@@ -13,12 +13,20 @@ from dataclasses import dataclass, field
 from eth_abi import encode
 from eth_utils import keccak
 
-BPS = 10_000
+from offchain.chain.protocol import BPS, Phase, SlashReason
+
+REASON_WRONG_RESULT = SlashReason.WRONG_RESULT
+REASON_LIVENESS = SlashReason.LIVENESS
+REASON_WITHHELD = SlashReason.WITHHELD
+ZERO = "0x0000000000000000000000000000000000000000"
+RESULT_CID = "bafkreiresult"  # the CID every modelled worker commits to and reveals
+ALREADY_SETTLED = "already settled"  # finalize of a Completed or Failed job: a no-op that logs, not a revert
+
 MAX_LOCKS = 8
 MAX_CLAIM_EPOCHS = 32
 
 # JobRegistry phases: stored states plus COMMITTING and REVEALING, derived from time and counts.
-UNKNOWN, OPEN, CLAIMED, COMMITTING, REVEALING, COMPLETED, FAILED, CANCELLED, EXPIRED = range(9)
+UNKNOWN, OPEN, CLAIMED, COMMITTING, REVEALING, COMPLETED, FAILED, CANCELLED, EXPIRED = tuple(Phase)
 TERMINAL = frozenset({COMPLETED, FAILED, CANCELLED, EXPIRED})
 PHASE_NAMES = {
     UNKNOWN: "unknown",
@@ -41,9 +49,6 @@ REACHABLE = {
     REVEALING: {REVEALING, COMPLETED, FAILED},
     **{phase: {phase} for phase in TERMINAL},
 }
-
-REASON_WRONG_RESULT = 1
-REASON_LIVENESS = 2
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,7 @@ class Job:
     claim_deadline: int
     commit_deadline: int
     reveal_deadline: int
+    terms: tuple[int, int, int]  # protocol fee, wrong-result and liveness slash bps in force at posting
     state: int = OPEN  # stored state: OPEN, CLAIMED or terminal
     claimants: list[str] = field(default_factory=list)
     commitments: dict[str, bytes] = field(default_factory=dict)
@@ -160,12 +166,15 @@ class Settlement:
     bounty: list[tuple[str, int]] = field(default_factory=list)
 
 
-def commitment(chain_id: int, registry: str, job_id: int, worker: str, digest: bytes, salt: bytes) -> bytes:
-    """keccak256(abi_encode(chain_id, registry, job_id, worker, result_digest, salt)), as in DESIGN §2.2."""
+def commitment(
+    chain_id: int, registry: str, job_id: int, worker: str, digest: bytes, salt: bytes, cid: str = RESULT_CID
+) -> bytes:
+    """keccak256(abi_encode(chain_id, registry, job_id, worker, result_digest, keccak256(result_cid), salt)),
+    as in SPEC §1."""
     return keccak(
         encode(
-            ["uint256", "address", "uint256", "address", "bytes32", "bytes32"],
-            [chain_id, registry, job_id, worker, digest, salt],
+            ["uint256", "address", "uint256", "address", "bytes32", "bytes32", "bytes32"],
+            [chain_id, registry, job_id, worker, digest, keccak(text=cid), salt],
         )
     )
 
@@ -317,11 +326,12 @@ class ProtocolModel:
         o.bonded -= take
         remaining -= take
         taken = amount - remaining
-        reward = taken * self.p.slash_reward_bps // BPS if beneficiary else 0
+        reward = taken * self.p.slash_reward_bps // BPS if beneficiary != ZERO else 0
         burned = taken - reward
-        self._move(self.staking, beneficiary, reward)
+        if reward:
+            self._move(self.staking, beneficiary, reward)
         self._burn(self.staking, burned)
-        if reason == REASON_WRONG_RESULT:
+        if reason != REASON_LIVENESS:  # a wrong or withheld result jails
             o.jailed_until = now + self.p.jail_period
         return Slash(job_id, op, reason, taken, reward, burned, beneficiary)
 
@@ -354,6 +364,7 @@ class ProtocolModel:
             claim_deadline=now + claim_window,
             commit_deadline=now + claim_window + commit_window,
             reveal_deadline=now + claim_window + commit_window + reveal_window,
+            terms=(self.p.protocol_fee_bps, self.p.wrong_result_slash_bps, self.p.liveness_slash_bps),
         )
         self._move(requester, self.registry, fee)
         return job_id
@@ -422,6 +433,8 @@ class ProtocolModel:
         self.jobs[job_id].revealed[op] = digest
 
     def finalize_reason(self, job_id: int, now: int) -> str | None:
+        if self._state(job_id) in (COMPLETED, FAILED):
+            return ALREADY_SETTLED
         if self._state(job_id) != CLAIMED:
             return "registry: job not in progress"
         job = self.jobs[job_id]
@@ -434,61 +447,40 @@ class ProtocolModel:
     def finalize(self, job_id: int, now: int) -> Settlement:
         job = self.jobs[job_id]
         c = job.collateral
+        protocol_fee_bps, wrong_bps, liveness_bps = job.terms
         votes = Counter(job.revealed.values())
         winners = [digest for digest, n in votes.items() if n >= job.quorum]
         assert len(winners) <= 1, "model: two digests reached a strict-majority quorum"
-
+        winner = winners[0] if winners else None
+        job.state = COMPLETED if winners else FAILED
+        out = Settlement(job.state, refunded=0 if winners else job.fee)
+        protocol_fee = job.fee * protocol_fee_bps // BPS if winners else 0
+        pool = job.fee - protocol_fee
+        agreeing = votes[winner] if winners else 0
+        share = pool // agreeing if winners else 0
+        for worker in job.claimants:
+            self._unlock(worker, c)
+            if winners and job.revealed.get(worker) == winner:
+                amount = share + (pool - share * agreeing if not out.payouts else 0)
+                out.payouts.append((worker, amount))
+                self._move(self.registry, worker, amount)
+                continue
+            if worker in job.revealed:
+                if not winners:
+                    continue  # without a quorum no revealer is wrong
+                amount, reason = c * wrong_bps // BPS, REASON_WRONG_RESULT
+            elif worker in job.commitments:
+                amount, reason = c * wrong_bps // BPS, REASON_WITHHELD
+            else:
+                amount, reason = c * liveness_bps // BPS, REASON_LIVENESS
+            # every slash the registry triggers is burned: no beneficiary
+            out.slashes.append(self._slash(worker, amount, job_id, reason, ZERO, now))
         if not winners:
-            job.state = FAILED
-            out = Settlement(FAILED, refunded=job.fee)
-            for worker in job.claimants:
-                self._unlock(worker, c)
-                if worker not in job.revealed:
-                    out.slashes.append(
-                        self._slash(
-                            worker,
-                            c * self.p.liveness_slash_bps // BPS,
-                            job_id,
-                            REASON_LIVENESS,
-                            job.requester,
-                            now,
-                        )
-                    )
             self._move(self.registry, job.requester, job.fee)
             job.refunded = job.fee
             return out
 
-        winner = winners[0]
-        job.state = COMPLETED
-        protocol_fee = job.fee * self.p.protocol_fee_bps // BPS
-        pool = job.fee - protocol_fee
-        agreeing = votes[winner]
-        share = pool // agreeing
-        out = Settlement(COMPLETED, protocol_fee=protocol_fee)
-        bounty = 0
-        for worker in job.claimants:
-            self._unlock(worker, c)
-            if job.revealed.get(worker) == winner:
-                amount = share + (pool - share * agreeing if not out.payouts else 0)
-                out.payouts.append((worker, amount))
-                self._move(self.registry, worker, amount)
-            elif worker in job.revealed:
-                slash = self._slash(
-                    worker,
-                    c * self.p.wrong_result_slash_bps // BPS,
-                    job_id,
-                    REASON_WRONG_RESULT,
-                    self.registry,
-                    now,
-                )
-                out.slashes.append(slash)
-                bounty += slash.reward
-            else:
-                slash = self._slash(
-                    worker, c * self.p.liveness_slash_bps // BPS, job_id, REASON_LIVENESS, self.registry, now
-                )
-                out.slashes.append(slash)
-                bounty += slash.reward
+        out.protocol_fee = protocol_fee
         self._burn(self.registry, protocol_fee)
         epoch = self.epoch_at(now)
         point_share = protocol_fee // agreeing
@@ -499,12 +491,6 @@ class ProtocolModel:
             self.earners[epoch].add(worker)
             self.epoch_points[epoch] += earned
         self.epoch_burned[epoch] += protocol_fee
-        if bounty:
-            bounty_share = bounty // agreeing
-            for n, (worker, _) in enumerate(out.payouts):
-                amount = bounty_share + (bounty - bounty_share * agreeing if n == 0 else 0)
-                out.bounty.append((worker, amount))
-                self._move(self.registry, worker, amount)
         job.paid = pool
         job.protocol_fee = protocol_fee
         return out

@@ -29,6 +29,7 @@ from tests.contracts.stateful.harness import COPY, HONEST, WRONG, Driver, World,
 from tests.contracts.stateful.model import CLAIMED, MAX_LOCKS, OPEN, TERMINAL
 
 MIN_FEE, MIN_COLLATERAL = DEFAULTS["min_fee"], DEFAULTS["min_collateral"]
+MAX_COLLATERAL_PER_FEE = 100  # JobRegistry.MAX_COLLATERAL_PER_FEE
 
 pick = st.integers(min_value=0, max_value=2**16)
 # 0..7: choose among the calls the model says succeed (when there are any); 8..9: any call at all
@@ -116,6 +117,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         requester = self.world.requesters[r % len(self.world.requesters)]
         if self.d.model.balances[requester] >= fee:
             quorum = replicas // 2 + 1 + extra % (replicas - replicas // 2)
+            collateral = min(collateral, fee * MAX_COLLATERAL_PER_FEE)  # the registry's bait cap
             self.d.post_job(requester, fee, replicas, quorum, collateral, windows)
 
     @rule(i=pick, j=pick, v=valid)
