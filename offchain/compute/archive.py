@@ -90,7 +90,7 @@ class ArchiveLimits:
 
     max_archive_bytes: int = 1 << 30
     max_member_bytes: int = 1 << 30
-    max_total_bytes: int = 2 << 30
+    max_total_bytes: int = 1 << 30  # every member unpacked, held in memory while it is checked
     max_members: int = 4096
     max_ratio: int = 100
     max_graph_bytes: int = 64 << 20
@@ -299,6 +299,7 @@ def _check_graph(
             )
     if graph.get("custom_obj_values"):
         raise UnsafeModel("the graph holds script objects (custom_obj_values), whose state is pickled")
+    module["metadata"] = {}  # free-form strings: not needed to run, not handed to the loader
     if module.get("treespec_namedtuple_fields"):
         raise UnsafeModel("the model's inputs or outputs are namedtuples; use tuples, lists or dicts")
 
@@ -419,6 +420,9 @@ def _check_treespec(value: Any, what: str) -> None:
                     f"the model's {what} uses container type {str(item.get('type'))[:80]!r}; "
                     "use tuples, lists and dicts"
                 )
+            context = item.get("context")
+            if isinstance(context, str):  # torch parses it with json.loads: bound it the same way
+                _parse_json(context.encode(), f"{what} context", 1 << 20, 32)
             stack.extend(item.get("children_spec") or [])
 
 
