@@ -10,6 +10,9 @@ import boa
 import pytest
 from hypothesis import HealthCheck, settings
 
+from offchain.deployment import deploy_and_wire
+from tests.support.titanoboa import BoaBackend
+
 CONTRACTS = os.path.join(os.path.dirname(__file__), "..", "..", "contracts")
 TSR = 10**18
 DAY = 86_400
@@ -101,31 +104,22 @@ def deploy_protocol(
     fee_token=None,
     **overrides,
 ) -> Protocol:
-    """Deploy and wire the four contracts the way scripts/deploy.py does. A `fee_token` (a test token) is
-    also the stake and emission token: the registry refuses a mix."""
+    """Deploy and wire the four contracts as scripts/deploy.py does (`offchain.deployment`). A `fee_token`
+    (a test token) is also the stake and emission token: the registry refuses a mix."""
     p = {**DEFAULTS, **overrides}
+    deployers = {
+        "TesseraToken": token_deployer,
+        "Staking": staking_deployer,
+        "RewardEmitter": emitter_deployer,
+        "JobRegistry": registry_deployer,
+    }
     with boa.env.prank(governance):
-        token = token_deployer.deploy(governance, p["genesis_supply"])
-        shared = (fee_token or token).address
-        staking = staking_deployer.deploy(
-            shared, p["min_stake"], p["unbonding_period"], p["jail_period"], p["slash_reward_bps"]
-        )
-        emitter = emitter_deployer.deploy(
-            shared, p["epoch_length"], p["initial_emission"], p["halving_epochs"]
-        )
-        registry = registry_deployer.deploy(
-            shared,
-            staking.address,
-            emitter.address,
-            p["protocol_fee_bps"],
-            p["wrong_result_slash_bps"],
-            p["liveness_slash_bps"],
-            p["min_fee"],
-            p["min_collateral"],
-        )
-        token.set_emitter(emitter.address)
-        staking.set_job_registry(registry.address)
-        emitter.set_job_registry(registry.address)
+        c = deploy_and_wire(
+            BoaBackend(deployers), p, governance, fee_token=fee_token.address if fee_token else None
+        ).contracts
+    token, staking, emitter, registry = (
+        c[n] for n in ("TesseraToken", "Staking", "RewardEmitter", "JobRegistry")
+    )
     return Protocol(token, staking, emitter, registry, governance)
 
 
