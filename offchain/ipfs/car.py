@@ -32,7 +32,6 @@ from offchain.ipfs.dagcbor import decode as decode_cbor
 from offchain.ipfs.dagcbor import encode as encode_cbor
 from offchain.ipfs.errors import CidMismatch, InputTooLarge, InvalidCid, IpfsTimeout, IpfsUnavailable
 from offchain.ipfs.importer import Block
-from offchain.ipfs.kubo import KuboRpcClient
 from offchain.ipfs.local import LocalBlockStore
 from offchain.ipfs.reader import MAX_BLOCK_BYTES, BlockReader
 
@@ -353,8 +352,10 @@ def import_car_file(
     if isinstance(backend, LocalBlockStore):
         with open(path, "rb") as handle:
             return import_car(backend, handle, max_bytes=max_bytes, timeout_s=timeout_s, label=str(path))
-    if isinstance(backend, KuboRpcClient):
-        return backend.import_car(path, max_bytes=max_bytes)
+    # A Kubo node: `KuboRpcClient.import_car` (looked up, not imported: kubo.py imports this module).
+    node_import = getattr(backend, "import_car", None)
+    if node_import is not None:
+        return node_import(path, max_bytes=max_bytes)
     raise ConfigError(
         f"{backend.describe()} cannot store a CAR",
         hint="set TESSERA_IPFS to 'local' or a Kubo RPC URL to import",
