@@ -43,8 +43,8 @@ test: setup $(FRONTEND)/node_modules/.installed browser-deps ## Run the whole te
 test-contracts: setup ## Contract tests only
 	$(PYTEST) tests/contracts
 
-fuzz: setup ## Deep stateful fuzzing profile (400 examples x 50 steps)
-	HYPOTHESIS_PROFILE=deep $(PYTEST) tests/contracts/stateful
+fuzz: setup ## Deep stateful fuzzing profile (400 examples x 50 steps), and the attacker-strategy property
+	HYPOTHESIS_PROFILE=deep $(PYTEST) tests/contracts/stateful tests/contracts/e2e/test_incentive_attacks.py
 
 lint: setup ## ruff check and format check
 	$(BIN)/ruff check offchain scripts tests benchmarks
