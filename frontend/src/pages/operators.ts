@@ -4,9 +4,15 @@
 
 import { getAddress, isAddress } from "viem";
 import { live, type Ctx } from "../context.ts";
+import { stakingConstants } from "../../../abi/index.ts";
 import { duration, esc, int, short, tsr } from "../format.ts";
 
-const REASONS: Record<number, string> = { 1: "wrong result", 2: "liveness" };
+// Slash reasons as `OperatorSlashed.reason` carries them (contracts/modules/constants.vy, via `make abi`).
+const REASONS: Record<number, string> = {
+  [stakingConstants.REASON_WRONG_RESULT]: "wrong result",
+  [stakingConstants.REASON_LIVENESS]: "liveness",
+  [stakingConstants.REASON_WITHHELD]: "withheld reveal",
+};
 
 export function operatorsPage(ctx: Ctx, root: HTMLElement, arg: string) {
   const selected = isAddress(arg) ? getAddress(arg) : null;
