@@ -15,6 +15,12 @@ before claiming, so a bad spec or input is refused before any transaction is sen
 collateral (docs/SPEC.md §9.13). After the claim, `eth_call` of a commit checks that a commit could still
 land before any compute starts, and no commit goes out while the job's post block is not canonical.
 
+Work is done once: a spec is fetched and hashed once and parsed once per digest (cached), inputs are
+checked once (before the claim; the runner checks its own copy), and the result is hashed once (by the
+runner). The four transactions are rows of one table, `TX_STEPS`, behind one `Pipeline._send` and one
+`Pipeline._settle`; deadlines are judged on chain time (`offchain.chain.clock`), and one worker per job
+sends finalize (`offchain.worker.finalizer`). docs/WORKER.md describes the whole machine.
+
 Transient trouble (RPC, IPFS timeouts) leaves the state as it is; the next `advance` retries. Once a
 commitment is on chain, no error makes the pipeline give up before the chain says the job is over: a
 missed reveal costs collateral.
@@ -26,7 +32,9 @@ import hashlib
 import logging
 import secrets
 import shutil
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -34,7 +42,7 @@ from pathlib import Path
 
 from hexbytes import HexBytes
 
-from offchain.chain.bindings import Event, JobView, Phase, Tessera, commitment
+from offchain.chain.bindings import Call, Event, Phase, Tessera, WorkerEntry, commitment
 from offchain.chain.logs import block_hash
 from offchain.chain.protocol import BPS
 from offchain.chain.txmanager import FeeAboveCap, TxManager, TxReverted, TxStatus
@@ -50,6 +58,7 @@ from offchain.errors import (
 from offchain.ipfs.backend import IpfsBackend
 from offchain.worker import faults
 from offchain.worker.compute_port import ComputePort, SpecSummary
+from offchain.worker.finalizer import finalize_order, finalize_rank
 from offchain.worker.ledger import ACTIVE, TERMINAL, JobRecord, JobState, Ledger, PostedJob
 from offchain.worker.metrics import WorkerMetrics
 
@@ -58,6 +67,7 @@ log = logging.getLogger(__name__)
 # Gas a job costs this worker: claim + commit + reveal + (maybe) finalize, measured on anvil with margin.
 JOB_GAS = 600_000
 SPEC_MAX_BYTES = 1024 * 1024
+SPEC_CACHE_SIZE = 64  # parsed specs kept by digest (a spec is parsed once, not once per step)
 AWAITING_COMPUTE = frozenset({JobState.CLAIMING, JobState.CLAIMED})
 TRANSIENT = (RpcUnreachable, IpfsTimeout, IpfsUnavailable, FeeAboveCap)
 MINED = (TxStatus.MINED, TxStatus.CONFIRMED)
@@ -92,6 +102,24 @@ class Policy:
     claim_margin_s: float = 30.0  # to claim: max runtime + this must fit before the commit deadline
     commit_reserve_s: float = 10.0  # once claimed: compute while more than this remains (upload + commit)
     max_fetch_retries: int = 5
+    finalize_fallback_s: float = 30.0  # the wait per rank before a worker not chosen sends finalize
+
+
+@dataclass(frozen=True)
+class TxStep:
+    """One of a job's transactions, as a row of `TX_STEPS`: how the call is built, the state while an
+    attempt is out (``waiting``) and once it landed (``landed``), how the chain shows it done without
+    our receipt (``done``: a flag of our worker entry; None: the job is over), what a refusal by
+    simulation means (``refused``), and where a dropped or reverted attempt goes (``retry_from``; None:
+    the same call is sent again)."""
+
+    name: str  # the idempotency key is ``<name>:<job id>``; also the metrics label
+    waiting: JobState
+    landed: JobState
+    call: Callable[[Pipeline, JobRecord], Call]
+    done: Callable[[WorkerEntry], bool] | None
+    refused: Callable[[Pipeline, JobRecord, TxReverted], bool]
+    retry_from: JobState | None = None
 
 
 class Pipeline:
@@ -125,6 +153,9 @@ class Pipeline:
         self.metrics = metrics or WorkerMetrics()
         self.me = txm.address
         self._chain_time = chain_time
+        self._specs: OrderedDict[bytes, SpecSummary] = OrderedDict()  # spec digest -> parsed spec
+        self._specs_lock = threading.Lock()
+        self._finalize_turns: dict[int, float] = {}  # job id -> chain time from which we may finalize
         self._make_salt = make_salt
         self._stopping = stopping
 
@@ -205,9 +236,9 @@ class Pipeline:
             job = self.ledger.get_job(job_id)
             if job is None or job.state in TERMINAL:
                 return None if job is None else job.state
-            step = self._steps[job.state]
+            tx_step = WAITING.get(job.state)
             try:
-                moved = step(self, job)
+                moved = self._settle(tx_step, job) if tx_step else self._steps[job.state](self, job)
             except TRANSIENT as err:
                 # the cause stays on record while the job waits: a later give-up (E_DEADLINE_MISSED) names it
                 self.ledger.update_job(job_id, retries=job.retries + 1, error_message=str(err)[:2000])
@@ -317,7 +348,7 @@ class Pipeline:
             return self._fail(job, err.code, str(err), skipped=True)
         self.metrics.stage_seconds.labels("fetch").observe(time.monotonic() - started)
         try:  # inputs before the claim too: a bad input then costs the requester's job, not our collateral
-            self._inputs(job, summary)
+            self._inputs(job, summary, check=True)
         except TRANSIENT as err:
             if job.retries + 1 >= self.policy.max_fetch_retries:
                 why = f"an input could not be fetched in {job.retries + 1} tries; the last: {err}"
@@ -336,25 +367,7 @@ class Pipeline:
             )
         if not self.ledger.transition(job.job_id, JobState.SEEN, JobState.CLAIMING):
             return False
-        return self._send_claim(self.ledger.get_job(job.job_id))  # type: ignore[arg-type]
-
-    def _send_claim(self, job: JobRecord) -> bool:
-        key = self._live_key(f"claim:{job.job_id}")
-        try:
-            record = self.txm.send(self.contracts.claim(job.job_id), key=key, job_id=job.job_id)
-        except TxReverted as err:
-            return self._fail(job, "E_CLAIM_REJECTED", err.reason, skipped=True)
-        self.metrics.txs.labels("claim").inc()
-        log.info("claim sent", extra={"job_id": job.job_id, "tx_hash": HexBytes(record.hash).to_0x_hex()})
-        return True
-
-    def _claiming(self, job: JobRecord) -> bool:
-        attempt = self._attempt(f"claim:{job.job_id}")
-        if attempt is Attempt.PENDING:
-            return False
-        if attempt is Attempt.LANDED or self.contracts.worker_entry(job.job_id, self.me).claimed:
-            return self.ledger.transition(job.job_id, JobState.CLAIMING, JobState.CLAIMED)
-        return self._send_claim(job)  # never sent (a crash after the state change), or dropped
+        return self._send(CLAIM, self.ledger.get_job(job.job_id))  # type: ignore[arg-type]
 
     # ---- CLAIMED: fetch inputs and compute
     def _compute(self, job: JobRecord) -> bool:
@@ -371,15 +384,13 @@ class Pipeline:
         run_dir = self._job_dir(job.job_id) / "run"
         if run_dir.exists():
             shutil.rmtree(run_dir)  # a run interrupted by a restart starts over
-        inputs = self._inputs(job, summary)  # fetched and checked before the claim; again after a restart
+        # fetched (verified against their CIDs) and checked before the claim; fetched again after a restart
+        # if missing, and checked once more by the runner on its own copy: not here a second time
+        inputs = self._inputs(job, summary, check=False)
         faults.checkpoint("after_fetch")
         started = time.monotonic()
         out = self.compute.run(summary, inputs, run_dir, timeout_s=min(summary.max_runtime_s, left))
         self.metrics.stage_seconds.labels("compute").observe(time.monotonic() - started)
-        if hashlib.sha256(out.path.read_bytes()).digest() != out.digest:
-            return self._fail(
-                job, "E_RESULT_DIGEST", "the result file does not hash to the digest the runner gave"
-            )
         log.info("computed digest %s", out.digest.hex(), extra={"job_id": job.job_id})
         faults.checkpoint("after_compute")
         return self.ledger.transition(
@@ -404,39 +415,16 @@ class Pipeline:
     def _commit(self, job: JobRecord) -> bool:
         if block_hash(self.contracts.w3, job.posted_block) != job.posted_block_hash:
             return False  # a reorg took the job's post: hold until its JobPosted is seen again
-        salt = self.ledger.ensure_salt(job.job_id, self._make_salt)  # stored before the commitment exists
-        digest = job.result_digest or b""
-        ours = commitment(
-            self.contracts.chain_id, self.contracts.registry.address, job.job_id, self.me,
-            digest, job.result_cid or "", salt,
-        )  # fmt: skip
+        self.ledger.ensure_salt(job.job_id, self._make_salt)  # stored before the commitment exists
         if not self.ledger.transition(job.job_id, JobState.UPLOADED, JobState.COMMITTING):
             return False
-        return self._send_commit(self.ledger.get_job(job.job_id), ours)  # type: ignore[arg-type]
+        return self._send(COMMIT, self.ledger.get_job(job.job_id))  # type: ignore[arg-type]
 
-    def _send_commit(self, job: JobRecord, ours: bytes) -> bool:
-        key = self._live_key(f"commit:{job.job_id}")
-        try:
-            record = self.txm.send(self.contracts.commit(job.job_id, ours), key=key, job_id=job.job_id)
-        except TxReverted as err:
-            if self.contracts.worker_entry(job.job_id, self.me).committed:
-                return self.ledger.transition(job.job_id, JobState.COMMITTING, JobState.COMMITTED)
-            return self._fail(job, "E_COMMIT_REJECTED", err.reason)
-        self.metrics.txs.labels("commit").inc()
-        log.info("commit sent", extra={"job_id": job.job_id, "tx_hash": HexBytes(record.hash).to_0x_hex()})
-        return True
-
-    def _committing(self, job: JobRecord) -> bool:
-        attempt = self._attempt(f"commit:{job.job_id}")
-        if attempt is Attempt.PENDING:
-            return False
-        if attempt is Attempt.LANDED or self.contracts.worker_entry(job.job_id, self.me).committed:
-            return self.ledger.transition(job.job_id, JobState.COMMITTING, JobState.COMMITTED)
-        ours = commitment(
+    def _commitment(self, job: JobRecord) -> bytes:
+        return commitment(
             self.contracts.chain_id, self.contracts.registry.address, job.job_id, self.me,
             job.result_digest or b"", job.result_cid or "", job.salt or b"",
         )  # fmt: skip
-        return self._send_commit(job, ours)  # never sent, or dropped: the same commitment again
 
     # ---- COMMITTED: reveal once reveals open
     def _reveal(self, job: JobRecord) -> bool:
@@ -445,67 +433,94 @@ class Pipeline:
             return self._done(job, view.phase)
         if view.phase != Phase.REVEALING:
             return False
-        key = self._live_key(f"reveal:{job.job_id}")
-        call = self.contracts.reveal(
-            job.job_id, job.result_digest or b"", job.result_cid or "", job.salt or b""
-        )
-        try:
-            record = self.txm.send(call, key=key, job_id=job.job_id)
-        except TxReverted as err:
-            if self.contracts.worker_entry(job.job_id, self.me).revealed:
-                return self.ledger.transition(job.job_id, JobState.COMMITTED, JobState.REVEALED)
-            log.warning("job %d: reveal refused (%s)", job.job_id, err.reason, extra={"job_id": job.job_id})
-            # past the reveal deadline: settle, so the rest of the collateral unlocks
-            self._send_finalize(job, view)
-            return False
-        self.metrics.txs.labels("reveal").inc()
-        log.info(
-            "reveal sent",
-            extra={"job_id": job.job_id, "tx_hash": HexBytes(record.hash).to_0x_hex(), "cid": job.result_cid},
-        )
-        return self.ledger.transition(job.job_id, JobState.COMMITTED, JobState.REVEALING)
+        return self._send(REVEAL, job)
 
-    def _revealing(self, job: JobRecord) -> bool:
-        attempt = self._attempt(f"reveal:{job.job_id}")
-        if attempt is Attempt.PENDING:
-            return False
-        if attempt is Attempt.LANDED or self.contracts.worker_entry(job.job_id, self.me).revealed:
-            return self.ledger.transition(job.job_id, JobState.REVEALING, JobState.REVEALED)
-        return self.ledger.transition(job.job_id, JobState.REVEALING, JobState.COMMITTED)  # dropped: again
+    def _reveal_refused(self, job: JobRecord, err: TxReverted) -> bool:
+        log.warning("job %d: reveal refused (%s)", job.job_id, err.reason, extra={"job_id": job.job_id})
+        # past the reveal deadline: settle (in turn), so the rest of the collateral unlocks
+        if self._finalize_turn_now(job):
+            self._send(FINALIZE, job, move=False)
+        return False
 
-    # ---- REVEALED: finalize when allowed, unless someone else does
+    # ---- REVEALED: finalize in turn, unless someone else does (offchain.worker.finalizer)
     def _finalize(self, job: JobRecord) -> bool:
         view = self.contracts.get_job(job.job_id)
         if view.phase.terminal:
             return self._done(job, view.phase)
-        if not self._send_finalize(job, view):
-            return False  # reveals pending: anyone (us included) finalizes later
-        return self.ledger.transition(job.job_id, JobState.REVEALED, JobState.FINALIZING)
+        if not self._finalize_turn_now(job):
+            return False  # reveals pending, or another worker's turn first
+        return self._send(FINALIZE, job)
 
-    def _send_finalize(self, job: JobRecord, view: JobView) -> bool:
-        """Send finalize if it would succeed now (and no attempt of ours is pending); True if one is out."""
-        base = f"finalize:{job.job_id}"
-        if self._attempt(base) is Attempt.PENDING:
-            return True
+    def _finalize_turn_now(self, job: JobRecord) -> bool:
+        """Whether this worker should send finalize now: finalize would succeed, and this worker's rank
+        among the job's workers (`finalize_rank`) times ``finalize_fallback_s`` of chain time has passed
+        since it first saw that. The rank is read from the chain once, when finalize becomes possible."""
+        now = self._chain_time()
+        turn = self._finalize_turns.get(job.job_id)
+        if turn is None:
+            try:
+                self.txm.simulate(FINALIZE.call(self, job))
+            except TxReverted:
+                return False  # reveals are still due
+            claimants = self.contracts.claimants(job.job_id)
+            revealers = [w for w in claimants if self.contracts.worker_entry(job.job_id, w).revealed]
+            rank = finalize_rank(job.job_id, self.me, revealers, claimants)
+            turn = now + rank * self.policy.finalize_fallback_s
+            self._finalize_turns[job.job_id] = turn
+            if rank:
+                log.info(
+                    "job %d: finalize is %s's to send; this worker (rank %d) sends it in %.0f s if not",
+                    job.job_id,
+                    finalize_order(job.job_id, revealers, claimants)[0],
+                    rank,
+                    turn - now,
+                    extra={"job_id": job.job_id},
+                )
+        return now >= turn
+
+    # ---- the transactions: one send and one settle over the TX_STEPS table
+    def _send(self, step: TxStep, job: JobRecord, *, move: bool = True) -> bool:
+        """Send the current attempt of ``step`` for ``job`` (idempotent: an attempt still out is returned
+        as is), then move the job to ``step.waiting`` unless ``move`` is False. Returns whether the job
+        moved or an attempt is out (the state machine looks again at once)."""
+        key = self._live_key(f"{step.name}:{job.job_id}")
         try:
-            record = self.txm.send(
-                self.contracts.finalize(job.job_id, view.claims), key=self._live_key(base), job_id=job.job_id
-            )
-        except TxReverted:
-            return False
-        self.metrics.txs.labels("finalize").inc()
-        log.info("finalize sent", extra={"job_id": job.job_id, "tx_hash": HexBytes(record.hash).to_0x_hex()})
-        return True
+            record = self.txm.send(step.call(self, job), key=key, job_id=job.job_id)
+        except TxReverted as err:
+            if self._landed_on_chain(step, job):  # ours landed unseen (a restart), or the job is over
+                return self._land(step, job)
+            return step.refused(self, job, err)
+        self.metrics.txs.labels(step.name).inc()
+        extra = {"job_id": job.job_id, "tx_hash": HexBytes(record.hash).to_0x_hex()}
+        log.info("%s sent", step.name, extra={**extra, "cid": job.result_cid} if step is REVEAL else extra)
+        if not move or job.state == step.waiting:
+            return True
+        return self.ledger.transition(job.job_id, job.state, step.waiting)
 
-    def _finalizing(self, job: JobRecord) -> bool:
-        view = self.contracts.get_job(job.job_id)
-        if view.phase.terminal:
-            return self._done(job, view.phase)
-        if self._attempt(f"finalize:{job.job_id}") is Attempt.PENDING:
+    def _settle(self, step: TxStep, job: JobRecord) -> bool:
+        """In ``step.waiting``: wait for the attempt; once it landed (or the chain shows its effect) move
+        to ``step.landed``; when it is gone (dropped, reverted, never sent) go back to ``step.retry_from``
+        or, without one, send it again."""
+        attempt = self._attempt(f"{step.name}:{job.job_id}")
+        if attempt is Attempt.PENDING:
             return False
-        return self.ledger.transition(job.job_id, JobState.FINALIZING, JobState.REVEALED)  # lost or reverted
+        if attempt is Attempt.LANDED or self._landed_on_chain(step, job):
+            return self._land(step, job)
+        if step.retry_from is not None:
+            return self.ledger.transition(job.job_id, step.waiting, step.retry_from)
+        return self._send(step, job)
 
-    # ---- transaction attempts
+    def _landed_on_chain(self, step: TxStep, job: JobRecord) -> bool:
+        """Whether the chain shows ``step`` done for this worker (for finalize: the job is over)."""
+        if step.done is None:
+            return self.contracts.get_job(job.job_id).phase.terminal
+        return step.done(self.contracts.worker_entry(job.job_id, self.me))
+
+    def _land(self, step: TxStep, job: JobRecord) -> bool:
+        if step.landed == JobState.DONE:
+            return self._done(job, self.contracts.get_job(job.job_id).phase)
+        return self.ledger.transition(job.job_id, job.state, step.landed)
+
     def _live_key(self, base: str) -> str:
         """The idempotency key of the current attempt of ``base`` (``claim:7``): ``base`` itself, or
         ``base#n`` once every earlier attempt was dropped, reverted or refused."""
@@ -527,6 +542,7 @@ class Pipeline:
 
     def _done(self, job: JobRecord, phase: Phase) -> bool:
         outcome = phase.name.lower()
+        self._finalize_turns.pop(job.job_id, None)
         if self.ledger.transition(job.job_id, job.state, JobState.DONE, outcome=outcome):
             self.metrics.jobs.labels(outcome).inc()
             log.info("job %d is %s", job.job_id, outcome, extra={"job_id": job.job_id})
@@ -534,15 +550,11 @@ class Pipeline:
 
     _steps: dict[JobState, Callable[[Pipeline, JobRecord], bool]] = {
         JobState.SEEN: _decide,
-        JobState.CLAIMING: _claiming,
         JobState.CLAIMED: _compute,
         JobState.COMPUTED: _upload,
         JobState.UPLOADED: _commit,
-        JobState.COMMITTING: _committing,
         JobState.COMMITTED: _reveal,
-        JobState.REVEALING: _revealing,
         JobState.REVEALED: _finalize,
-        JobState.FINALIZING: _finalizing,
     }
 
     # ------------------------------------------------------------------ emission
@@ -580,7 +592,13 @@ class Pipeline:
         return path
 
     def _spec(self, job: JobRecord) -> SpecSummary:
-        """The job's spec: fetched once (bounded), checked against the event's sha256, kept on disk."""
+        """The job's spec: fetched once (bounded), checked against the event's sha256, kept on disk, and
+        parsed once per digest (the parsed spec is cached by it for the job's later steps)."""
+        with self._specs_lock:
+            cached = self._specs.get(job.spec_digest)
+            if cached is not None:
+                self._specs.move_to_end(job.spec_digest)
+                return cached
         path = self._job_dir(job.job_id) / "spec.json"
         if path.exists():
             raw = path.read_bytes()
@@ -591,18 +609,25 @@ class Pipeline:
                 )
             except InputTooLarge as err:
                 raise SpecTooLarge(f"the spec at {job.spec_cid} is too large: {err}") from None
-        if hashlib.sha256(raw).digest() != job.spec_digest:
+        digest = hashlib.sha256(raw).digest()
+        if digest != job.spec_digest:
             raise SpecDigestMismatch(
-                f"the spec at {job.spec_cid} hashes to {hashlib.sha256(raw).hexdigest()}, "
+                f"the spec at {job.spec_cid} hashes to {digest.hex()}, "
                 f"but the job names {job.spec_digest.hex()}"
             )
         if not path.exists():
             path.write_bytes(raw)
-        return self.compute.parse(raw)
+        summary = self.compute.parse(raw)
+        with self._specs_lock:
+            self._specs[digest] = summary
+            while len(self._specs) > SPEC_CACHE_SIZE:
+                self._specs.popitem(last=False)
+        return summary
 
-    def _inputs(self, job: JobRecord, summary: SpecSummary) -> dict[str, Path]:
+    def _inputs(self, job: JobRecord, summary: SpecSummary, *, check: bool) -> dict[str, Path]:
         """The job's input files, fetched once each (bounded, verified against their CIDs, written
-        atomically) into the job folder, then checked by the compute layer (safetensors, never pickle)."""
+        atomically) into the job folder; with ``check``, then checked by the compute layer (safetensors,
+        never pickle): once, before the claim."""
         inputs_dir = self._job_dir(job.job_id) / "inputs"
         inputs_dir.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
@@ -614,9 +639,52 @@ class Pipeline:
                     cid, dest, max_bytes=self.policy.max_input_bytes, timeout_s=self.policy.ipfs_timeout_s
                 )
             inputs[name] = dest
-        self.compute.check_inputs(summary, inputs)
+        if check:
+            self.compute.check_inputs(summary, inputs)
         self.metrics.stage_seconds.labels("fetch").observe(time.monotonic() - started)
         return inputs
 
     def _gas_price(self) -> int:
         return min(self.txm.fees.max_fee_wei, self.txm.base_fee() + self.txm.fees.priority_fee_wei)
+
+
+# The four transactions of a job. `Pipeline._send` sends any of them, `Pipeline._settle` follows any of
+# them in its ``waiting`` state; the state handlers above only decide *whether* to send.
+CLAIM = TxStep(
+    "claim",
+    JobState.CLAIMING,
+    JobState.CLAIMED,
+    call=lambda p, job: p.contracts.claim(job.job_id),
+    done=lambda entry: entry.claimed,
+    refused=lambda p, job, err: p._fail(job, "E_CLAIM_REJECTED", err.reason, skipped=True),
+)
+COMMIT = TxStep(
+    "commit",
+    JobState.COMMITTING,
+    JobState.COMMITTED,
+    call=lambda p, job: p.contracts.commit(job.job_id, p._commitment(job)),  # the same on every attempt
+    done=lambda entry: entry.committed,
+    refused=lambda p, job, err: p._fail(job, "E_COMMIT_REJECTED", err.reason),
+)
+REVEAL = TxStep(
+    "reveal",
+    JobState.REVEALING,
+    JobState.REVEALED,
+    call=lambda p, job: p.contracts.reveal(
+        job.job_id, job.result_digest or b"", job.result_cid or "", job.salt or b""
+    ),
+    done=lambda entry: entry.revealed,
+    refused=Pipeline._reveal_refused,
+    retry_from=JobState.COMMITTED,  # check the phase again before another reveal
+)
+FINALIZE = TxStep(
+    "finalize",
+    JobState.FINALIZING,
+    JobState.DONE,
+    call=lambda p, job: p.contracts.finalize(job.job_id, job.replicas),  # headroom for every replica
+    done=None,
+    refused=lambda p, job, err: False,  # reveals pending: look again later
+    retry_from=JobState.REVEALED,  # lost or reverted: take the turn again (someone else's may have won)
+)
+TX_STEPS = (CLAIM, COMMIT, REVEAL, FINALIZE)
+WAITING = {step.waiting: step for step in TX_STEPS}

@@ -170,6 +170,7 @@ class Worker:
             max_claimed_uncomputed=s.max_claimed_uncomputed,
             max_input_bytes=s.max_input_bytes,
             ipfs_timeout_s=s.ipfs_timeout_s,
+            finalize_fallback_s=s.finalize_fallback_s,
         )
         extra = {"make_salt": self._make_salt} if self._make_salt else {}
         self.pipeline = Pipeline(

@@ -4,6 +4,7 @@
         proxy.fault = Fault("http_429", every=3, retry_after_s=0.2)   # every 3rd request answered 429
         proxy.chain_id = 999                                           # eth_chainId lies
         proxy.max_log_range = 5                                        # eth_getLogs over 5 blocks refused
+        proxy.pending_as_latest = True                                 # simulations ignore the pool
         ... point the worker at proxy.url ...
 
 Fault kinds (``Fault.kind``):
@@ -15,6 +16,10 @@ Fault kinds (``Fault.kind``):
 
 ``after=True`` forwards the request to the node *before* failing the answer: the node acted (a
 transaction was accepted) but the client cannot know, the case that tempts a client to send twice.
+``pending_as_latest`` answers `eth_call` and `eth_estimateGas` at "pending" as at "latest", as many hosted
+RPCs do and as a worker on another node than the sender sees it: other senders' transactions still in
+the pool are invisible to a simulation.
+
 ``methods`` restricts the fault to some JSON-RPC methods. Counters: ``calls`` by method, ``faults``
 by kind, ``raw_txs`` (every raw transaction forwarded, with its hash).
 """
@@ -53,6 +58,7 @@ class RpcProxy:
         self.fault: Fault | None = None
         self.chain_id: int | None = None
         self.max_log_range: int | None = None
+        self.pending_as_latest = False
         self.calls: Counter[str] = Counter()
         self.faults: Counter[str] = Counter()
         self.raw_txs: list[bytes] = []
@@ -136,6 +142,8 @@ class RpcProxy:
                     raw = bytes.fromhex(str(p["params"][0]).removeprefix("0x"))
                     with self._lock:
                         self.raw_txs.append(keccak(raw))
+            if self.pending_as_latest:
+                body = self._pending_as_latest(payload, batch) or body
             out = self._forward(body)
             if self.chain_id is not None and "eth_chainId" in methods:
                 out = self._rewrite_chain_id(out)
@@ -166,6 +174,18 @@ class RpcProxy:
                     },
                 }
         return None
+
+    @staticmethod
+    def _pending_as_latest(payload: Any, batch: list[dict]) -> bytes | None:
+        """The request with every simulation at "pending" asked at "latest" (None: nothing to change)."""
+        changed = False
+        for p in batch:
+            params = p.get("params")
+            simulation = p.get("method") in ("eth_call", "eth_estimateGas") and isinstance(params, list)
+            if simulation and len(params) > 1 and params[1] == "pending":
+                params[1] = "latest"
+                changed = True
+        return json.dumps(payload).encode() if changed else None
 
     def _rewrite_chain_id(self, out: bytes) -> bytes:
         data = json.loads(out)
