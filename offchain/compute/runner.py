@@ -14,12 +14,14 @@ device set-up) takes seconds, so after each job the runner starts the next one a
 (``RunnerConfig.prestart``): it gets ready and waits on stdin for a job directory, and exits if the runner
 goes away. The first job of a runner, and any job that finds no standby ready, starts its own child.
 
-The parent never imports torch. It checks every input is safetensors before anything loads it, lays out
-the job directory (see ``jobdir``), hands it to the child, waits for its ready byte (bounded by
-``startup_timeout_s`` from its spawn), then for its exit (bounded by the spec's ``max_runtime_s`` from
-the later of hand-over and ready). Past a limit the whole group gets SIGTERM, then SIGKILL after
-``kill_grace_s``; after any exit the group gets SIGKILL (stray grandchildren) before the child is reaped,
-so no zombie remains. The child's environment is an allow-list: the worker's keys and URLs stay here.
+The parent never imports torch. It checks every input (safetensors, or a model archive: ``inputformats``)
+before anything loads it, remembering the sha256 of archives that passed so a repeated model is not
+checked again, lays out the job directory (see ``jobdir``), hands it to the child, waits for its ready
+byte (bounded by ``startup_timeout_s`` from its spawn), then for its exit (bounded by the spec's
+``max_runtime_s`` from the later of hand-over and ready). Past a limit the whole group gets SIGTERM, then
+SIGKILL after ``kill_grace_s``; after any exit the group gets SIGKILL (stray grandchildren) before the
+child is reaped, so no zombie remains. The child's environment is an allow-list: the worker's keys and
+URLs stay here.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import sys
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +56,7 @@ from offchain.compute.errors import (
     error_for_code,
 )
 from offchain.compute.executor import ExecutorConfig, ExecutorPool, JobExit
-from offchain.compute.inputformats import check_input_bytes, check_input_file
+from offchain.compute.inputformats import check_input_bytes, check_input_file, is_archive
 from offchain.compute.jobdir import (
     INPUT_DIR,
     JOB_FILE,
@@ -85,6 +88,7 @@ _ENV_PASSED = (
 # A standby child has no job directory yet: its HOME and TMPDIR lie under a file, so nothing can be created.
 _NOWHERE = os.path.join(os.devnull, "tessera-standby")
 _LOG_TAIL_BYTES = 8192
+_CHECKED_ARCHIVES = 256  # sha256 digests of model archives remembered as checked
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +207,7 @@ class WorkloadRunner:
         self.config = config or RunnerConfig()
         self._lock = threading.Lock()
         self._standby: list[_Child] = []
+        self._checked: OrderedDict[bytes, None] = OrderedDict()  # sha256 of archives that passed the checks
         self._pool: ExecutorPool | None = None
         if self.config.executor == "fork":
             self._pool = ExecutorPool([self._executor_config(slot) for slot in self.slots])
@@ -298,14 +303,19 @@ class WorkloadRunner:
         for name in sorted(inputs):
             source, what = inputs[name], f"input {name!r} ({spec.inputs[name]})"
             if isinstance(source, bytes):
-                check_input_bytes(spec.workload, name, source, source=what)
+                if not self._checked_before(spec, name, source):
+                    check_input_bytes(spec.workload, name, source, source=what)
+                    self._remember_checked(spec, name, source)
                 input_path(job_dir, name).write_bytes(source)
             else:  # check the copy the child will read, not the original (which could still change)
-                shutil.copyfile(source, input_path(job_dir, name))
+                copy = input_path(job_dir, name)
+                shutil.copyfile(source, copy)
                 try:
-                    check_input_file(spec.workload, name, input_path(job_dir, name), source=what)
+                    if not self._checked_before(spec, name, copy):
+                        check_input_file(spec.workload, name, copy, source=what)
+                        self._remember_checked(spec, name, copy)
                 except ComputeError:
-                    input_path(job_dir, name).unlink()
+                    copy.unlink()
                     raise
         memory_mb = spec.resources.max_memory_mb
         if self.config.memory_cap_mb is not None:
@@ -316,6 +326,25 @@ class WorkloadRunner:
             max_result_bytes=self.config.max_result_bytes,
         )
         (job_dir / JOB_FILE).write_text(job.model_dump_json())
+
+    def _checked_before(self, spec: JobSpec, name: str, data: bytes | Path) -> bool:
+        """Whether these archive bytes (by sha256) passed the checks in an earlier job of this runner: the
+        checks are a function of the bytes, so a repeated model is not validated again."""
+        if not is_archive(spec.workload, name):
+            return False  # a safetensors check reads only the header: cheaper than hashing the file
+        digest = _sha256(data)
+        with self._lock:
+            if digest in self._checked:
+                self._checked.move_to_end(digest)
+                return True
+        return False
+
+    def _remember_checked(self, spec: JobSpec, name: str, data: bytes | Path) -> None:
+        if is_archive(spec.workload, name):
+            with self._lock:
+                self._checked[_sha256(data)] = None
+                while len(self._checked) > _CHECKED_ARCHIVES:
+                    self._checked.popitem(last=False)
 
     # --- during -------------------------------------------------------------------------------------
     def _run_forked(self, job_dir: Path, started: float, runtime_s: float, limit_name: str) -> JobResult:
@@ -465,6 +494,13 @@ class WorkloadRunner:
             prestarted=prestarted,
             model_cache_hits=status.model_cache_hits,
         )
+
+
+def _sha256(data: bytes | Path) -> bytes:
+    if isinstance(data, bytes):
+        return hashlib.sha256(data).digest()
+    with open(data, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").digest()
 
 
 def _crash_error(job_dir: Path, returncode: int) -> ComputeError:

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from offchain.compute import archive
+from offchain.compute.errors import UnsafeModel
 from offchain.compute.models.reference import export_spec
 from offchain.compute.runner import JobResult, WorkloadRunner
 
-from .export_archives import INPUT_CID, MODEL_CID, reference
+from .export_archives import INPUT_CID, MODEL_CID, higher_order_archive, reference
 
 
 def _run(runner: WorkloadRunner, name: str, job_dir: Path) -> JobResult:
@@ -53,3 +55,26 @@ def test_a_zero_sized_cache_keeps_nothing(make_runner: Callable[..., WorkloadRun
     runner = make_runner(executor="fork", model_cache_mb=0)
     _run(runner, "cnn", tmp_path / "first")
     assert _run(runner, "cnn", tmp_path / "second").model_cache_hits == ()
+
+
+def test_the_runner_checks_an_archive_once_and_still_refuses_other_bytes(
+    make_runner: Callable[..., WorkloadRunner], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked: list[int] = []
+    original = archive.validate_archive
+
+    def counting(data: bytes, *args: object, **kwargs: object) -> object:
+        checked.append(len(data))
+        return original(data, *args, **kwargs)
+
+    monkeypatch.setattr(archive, "validate_archive", counting)
+    runner = make_runner(executor="fork")
+    _run(runner, "cnn", tmp_path / "first")
+    _run(runner, "cnn", tmp_path / "second")
+    assert len(checked) == 1  # in this process: the zygote's own check runs in its process
+
+    cnn = reference("cnn")
+    spec = export_spec(model_cid=MODEL_CID, input_cid=INPUT_CID, outputs=cnn.outputs)
+    with pytest.raises(UnsafeModel):  # a Python-calling higher-order op, under the same label
+        runner.run(spec, {"model": higher_order_archive(), "input": cnn.inputs}, tmp_path / "hostile")
+    assert len(checked) == 2
