@@ -23,8 +23,11 @@ class InProcessCompute:
     def __init__(self, gate: threading.Event | None = None) -> None:
         self.gate = gate
         self.runs = 0
+        self.parses = 0  # how often a spec was parsed, and inputs checked: work the pipeline must not redo
+        self.checks = 0
 
     def parse(self, raw: bytes) -> SpecSummary:
+        self.parses += 1
         spec = parse_spec(raw)
         return SpecSummary(
             spec=spec,
@@ -34,6 +37,7 @@ class InProcessCompute:
         )
 
     def check_inputs(self, summary: SpecSummary, inputs: dict[str, Path]) -> None:
+        self.checks += 1
         for name, path in inputs.items():
             check_safetensors_file(path, source=name)
 
