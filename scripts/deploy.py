@@ -78,7 +78,7 @@ PARAMETERS: dict[str, Bound] = {
         "JobRegistry", 1_000, 10_000, "collateral share slashed for a wrong result"
     ),
     "liveness_slash_bps": Bound(
-        "JobRegistry", 0, 5_000, "collateral share slashed for a missed commit/reveal"
+        "JobRegistry", 500, 5_000, "collateral share slashed for a missed commit/reveal"
     ),
     "min_fee": Bound("JobRegistry", 1, 10**24, "smallest fee a job may offer"),
     "min_collateral": Bound("JobRegistry", 0, 10**24, "smallest collateral a job may ask for"),
