@@ -3,7 +3,8 @@
 Built from Settings: ``device``, ``devices`` (the device slots), ``executor``, ``executor_recycle_after``,
 ``model_cache_memory_mb`` and ``workload_memory_mb`` (the worker's memory ceiling; a job gets the
 smaller of it and its spec's ``max_memory_mb``). When the pipeline has less time left before the commit
-deadline than the spec allows, the run is given the shorter limit (the limit does not change the result).
+deadline than the spec allows, the runner gets the shorter limit as ``timeout_s`` beside the spec, which is
+never rewritten (the limit does not change the result).
 """
 
 from __future__ import annotations
@@ -60,11 +61,6 @@ class OffchainCompute:
     def run(
         self, summary: SpecSummary, inputs: dict[str, Path], job_dir: Path, *, timeout_s: float
     ) -> ComputeOutput:
-        spec: JobSpec = summary.spec
-        limit = max(1, int(timeout_s))
-        if limit < spec.resources.max_runtime_s:
-            spec = spec.model_copy(
-                update={"resources": spec.resources.model_copy(update={"max_runtime_s": limit})}
-            )
-        result = self.runner.run(spec, inputs, job_dir)
+        spec: JobSpec = summary.spec  # as parsed and hashed: the time limit goes beside it, not into it
+        result = self.runner.run(spec, inputs, job_dir, timeout_s=timeout_s)
         return ComputeOutput(digest=result.digest, path=result.path)
