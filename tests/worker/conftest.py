@@ -15,21 +15,8 @@ from web3 import Web3
 
 from offchain.deployment import Artifact
 from offchain.devchain import Chain, running_chain
-from tests.support.chain import TSR, deploy, dev_account, rpc, send_raw, transact
-from tests.support.contracts import TEST_PARAMS, compile_artifacts, deploy_tessera
-
-# The helpers live in tests/support; re-exported for the tests that import them from here.
-__all__ = [
-    "TEST_PARAMS",
-    "TSR",
-    "Artifact",
-    "deploy",
-    "deploy_tessera",
-    "dev_account",
-    "rpc",
-    "send_raw",
-    "transact",
-]
+from tests.support.chain import deploy, dev_account
+from tests.support.contracts import compile_artifacts
 
 # A tiny contract for poller and transaction tests: one event, one revert.
 PINGER_SOURCE = """

@@ -19,7 +19,8 @@ from offchain.chain.manifest import load_manifest
 from offchain.chain.store import ChainStore
 from offchain.chain.txmanager import FeePolicy, TxManager, TxRecord, TxStatus
 from offchain.devchain import running_chain
-from tests.worker.conftest import TSR, deploy_tessera, rpc, transact
+from tests.support.chain import TSR, rpc, transact
+from tests.support.contracts import deploy_tessera
 
 pytestmark = pytest.mark.anvil
 GWEI = 10**9

@@ -6,7 +6,7 @@ import pytest
 
 from offchain.chain.logs import LogPoller, RangeTooLarge
 from offchain.chain.store import ChainStore
-from tests.worker.conftest import rpc, transact
+from tests.support.chain import rpc, transact
 from tests.worker.fakes import RangeLimitedNode, stub_w3
 
 

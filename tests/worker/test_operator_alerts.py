@@ -7,7 +7,7 @@ import logging
 from offchain.chain.bindings import Event
 from offchain.settings import Settings
 from offchain.worker.service import Worker
-from tests.worker.conftest import dev_account
+from tests.support.chain import dev_account
 
 ME, OTHER = dev_account(1), dev_account(2)
 

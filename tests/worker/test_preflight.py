@@ -13,7 +13,8 @@ from offchain.chain.manifest import load_manifest
 from offchain.chain.preflight import CommitmentMismatch, StakeTooLow, check_chain, preflight
 from offchain.devchain import running_chain
 from offchain.errors import NoContractCode, UnfundedAccount, WrongChainId
-from tests.worker.conftest import TSR, deploy_tessera, transact
+from tests.support.chain import TSR, transact
+from tests.support.contracts import deploy_tessera
 
 pytestmark = pytest.mark.anvil
 

@@ -8,7 +8,7 @@ from hexbytes import HexBytes
 from offchain.chain.bindings import Call
 from offchain.chain.store import ChainStore
 from offchain.chain.txmanager import FeeAboveCap, FeePolicy, TxManager, TxReverted, TxStatus
-from tests.worker.conftest import rpc, send_raw
+from tests.support.chain import rpc, send_raw
 
 pytestmark = pytest.mark.anvil
 GWEI = 10**9
