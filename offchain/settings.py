@@ -136,7 +136,10 @@ class Settings(BaseSettings):
         2_048, ge=0, description="Loaded models each zygote keeps for the next jobs, MiB (0: none)."
     )
     model_cache_disk_mb: int = Field(
-        10_240, ge=0, description="Validated model archives kept on disk by CID, MiB (0: none)."
+        10_240,
+        ge=0,
+        description="Job inputs (model archives, weights) kept on disk by CID under data_dir, so a "
+        "repeated one is not downloaded again, MiB (0: none).",
     )
     max_in_flight: int = Field(4, ge=1, le=64, description="Jobs a worker handles at once.")
     max_claimed_uncomputed: int = Field(

@@ -39,6 +39,7 @@ from offchain.chain.protocol import SlashReason
 from offchain.chain.rpc import connect, raw_block
 from offchain.chain.store import ChainStore, SqliteFile
 from offchain.chain.txmanager import FeePolicy, TxManager
+from offchain.compute.cache_inputs import cached_inputs
 from offchain.ipfs.backend import IpfsBackend
 from offchain.ipfs.open import open_ipfs
 from offchain.settings import Settings
@@ -159,7 +160,7 @@ class Worker:
             max_range=s.log_range_blocks,
             clock=self.chain_clock,
         )
-        ipfs = self._ipfs or open_ipfs(s)
+        ipfs = self._ipfs or cached_inputs(open_ipfs(s), s.data_dir / "input-cache", s.model_cache_disk_mb)
         compute = self._compute or default_compute(s)
         policy = Policy(
             min_fee_to_gas_ratio=s.min_fee_to_gas_ratio,
