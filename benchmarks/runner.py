@@ -3,8 +3,9 @@
 * CPU: a seeded ``matmul`` sized to compute for >= 1 s, run through ``WorkloadRunner`` (child process,
   limits, canonical result, sha256) vs ``Matmul.run`` called directly here with the same deterministic
   settings and thread count. Ratio = runner wall / direct wall (target <= 1.05), for the steady state
-  (a prestarted child was ready when the job came) and for a cold child; the child's start-up
-  (interpreter, torch import, device set-up: spawn to ready byte) is reported separately.
+  (the default ``fork`` executor: its zygote was ready, so the child is a fork) and for a cold child
+  (``spawn`` with nothing started ahead); the child's start-up (fork + device set-up, or interpreter +
+  torch import + device set-up) is reported separately.
 * GPU (when CUDA is available): matmul TFLOP/s inside the child vs plain ``torch.matmul`` timed here with
   ``cuda.synchronize``. The child's figure is marginal: the compute-time difference of two runs with
   different iteration counts, so the seeded generation and host-to-device copy of A and B cancel out.
@@ -64,17 +65,18 @@ def cpu_table(seconds: float, repeat: int, threads: int, workdir: Path) -> None:
     direct_runs: list[tuple[float, float]] = []
     warm_runs: list[JobResult] = []
     cold_runs: list[tuple[JobResult, float]] = []
-    with WorkloadRunner(config) as warm, WorkloadRunner(replace(config, prestart=0)) as cold:
+    cold_config = replace(config, executor="spawn", prestart=0)
+    with WorkloadRunner(config) as warm, WorkloadRunner(cold_config) as cold:
         for i in range(repeat):  # interleaved, so drifting machine load hits every side alike
             direct_runs.append(_direct(workload, "cpu"))
-            warm.prestart(wait_s=300)  # steady state: the worker was idle long enough for a standby
+            warm.prestart(wait_s=300)  # steady state: the zygote is ready
             warm_runs.append(warm.run(spec, {}, workdir / f"warm-{i}"))
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             result = cold.run(spec, {}, workdir / f"cold-{i}")
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             child_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
             cold_runs.append((result, child_cpu))
-        warm.close()  # before its replacement standby competes with anything else
+        warm.close()
     assert len({run.digest for run in warm_runs + [run for run, _ in cold_runs]}) == 1
     direct, direct_cpu = min(run[0] for run in direct_runs), min(run[1] for run in direct_runs)
     best_warm = min(warm_runs, key=lambda run: run.wall_s)
@@ -84,7 +86,7 @@ def cpu_table(seconds: float, repeat: int, threads: int, workdir: Path) -> None:
     rows: list[list[object]] = [
         ["direct: Matmul.run in this process", direct, 1.0, direct_cpu, 1.0],
         [
-            "runner, prestarted child (steady state): wall",
+            "runner, warm executor (fork from a ready zygote, steady state): wall",
             best_warm.wall_s,
             best_warm.wall_s / direct,
             "",
@@ -100,13 +102,19 @@ def cpu_table(seconds: float, repeat: int, threads: int, workdir: Path) -> None:
             compute_cpu / direct_cpu,
         ],
         [
-            "runner, cold child (first job, or prestart=0): wall",
+            "runner, cold child (spawn executor, nothing started ahead): wall",
             best_cold.wall_s,
             best_cold.wall_s / direct,
             "",
             "",
         ],
-        ["  of which child start-up (spawn to ready)", best_cold.startup_s, "", "", ""],
+        [
+            "  of which child start-up (spawn to ready: interpreter + torch import)",
+            best_cold.startup_s,
+            "",
+            "",
+            "",
+        ],
         ["  the cold child's whole CPU time (start-up included)", "", "", cold_cpu, cold_cpu / direct_cpu],
     ]
     print_table(
