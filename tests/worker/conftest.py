@@ -17,6 +17,7 @@ from offchain.deployment import Artifact
 from offchain.devchain import Chain, running_chain
 from tests.support.chain import deploy, dev_account
 from tests.support.contracts import compile_artifacts
+from tests.support.market import Market, staked_market
 
 # A tiny contract for poller and transaction tests: one event, one revert.
 PINGER_SOURCE = """
@@ -82,3 +83,10 @@ def pinger(w3: Web3, governance: LocalAccount, pinger_artifact):
 def artifacts() -> dict[str, Artifact]:
     """The four contracts compiled once per session (cached on disk: `tests.support.contracts`)."""
     return compile_artifacts()
+
+
+@pytest.fixture
+def market(tmp_path, artifacts, governance, operator, requester) -> Iterator[Market]:
+    """anvil mining a block a second, the contracts deployed, ``operator`` staked, ``requester`` funded."""
+    with staked_market(tmp_path, artifacts, governance, operator, requester) as m:
+        yield m

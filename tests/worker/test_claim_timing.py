@@ -20,11 +20,9 @@ from offchain.ipfs import LocalBlockStore
 from offchain.worker.ledger import JobState
 from offchain.worker.service import Worker
 from tests.support.market import MATMUL, post_job, publish_spec, worker_settings
-from tests.worker import test_worker_end_to_end as e2e
 from tests.worker.fakes import InProcessCompute
 
 pytestmark = pytest.mark.anvil
-market = e2e.market  # the end-to-end tests' fixture: anvil, contracts, a staked operator
 
 
 class SkewedClock:

@@ -17,11 +17,9 @@ from offchain.worker.ledger import JobState
 from offchain.worker.service import Worker
 from tests.support.chain import rpc, transact
 from tests.support.market import FEE, MATMUL, Market, post_job, publish_spec, worker_settings
-from tests.worker import test_worker_end_to_end as e2e
 from tests.worker.fakes import InProcessCompute
 
 pytestmark = pytest.mark.anvil
-market = e2e.market  # the end-to-end tests' fixture: anvil, contracts, a staked operator
 
 
 def post_with_windows(market: Market, requester, cid: str, digest: bytes, claim_s: int, commit_s: int) -> int:

@@ -15,27 +15,16 @@ from offchain.worker.ledger import JobState
 from offchain.worker.service import Worker
 from tests.support.chain import TSR, rpc
 from tests.support.market import (
-    COLLATERAL,
     FEE,
     MATMUL,
     STAKE,
-    Market,
     post_job,
     publish_spec,
-    staked_market,
     worker_settings,
 )
 from tests.worker.fakes import InProcessCompute
 
 pytestmark = pytest.mark.anvil
-
-__all__ = ["COLLATERAL", "FEE", "MATMUL", "STAKE", "Market", "post_job", "publish_spec", "worker_settings"]
-
-
-@pytest.fixture
-def market(tmp_path, artifacts, governance, operator, requester):
-    with staked_market(tmp_path, artifacts, governance, operator, requester) as m:
-        yield m
 
 
 def test_a_staked_worker_completes_a_matmul_job_is_paid_and_claims_emission(market, operator, requester):
