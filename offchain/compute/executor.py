@@ -29,6 +29,10 @@ from pathlib import Path
 from offchain.compute.errors import WorkloadFailed, WorkloadTimeout
 
 
+class ZygoteRefused(WorkloadFailed):
+    """The zygote could not get ready (it said why): the runner runs the job in a fresh interpreter."""
+
+
 @dataclass(frozen=True, slots=True)
 class JobExit:
     """How a job's child ended: its exit status, why the runner killed it (if it did), its start-up time."""
@@ -42,6 +46,7 @@ class JobExit:
 class ExecutorConfig:
     """One executor: the zygote's command (REPLY_FD, DEVICE, THREADS, CACHE_MB appended), its environment."""
 
+    slot: str
     command: Sequence[str]
     env: Mapping[str, str]
     device: str
@@ -161,7 +166,7 @@ class ForkExecutor:
                 failure = zygote.failure
                 self._discard()
                 if failure is not None:
-                    raise WorkloadFailed(f"the executor zygote could not start: {failure}")
+                    raise ZygoteRefused(f"the executor zygote could not start: {failure}")
                 raise WorkloadTimeout(
                     f"the executor did not start within startup_timeout_s={config.startup_timeout_s:g}"
                 )

@@ -55,7 +55,7 @@ from offchain.compute.errors import (
     WorkloadTimeout,
     error_for_code,
 )
-from offchain.compute.executor import ExecutorConfig, ExecutorPool, JobExit
+from offchain.compute.executor import ExecutorConfig, ExecutorPool, JobExit, ZygoteRefused
 from offchain.compute.inputformats import check_input_bytes, check_input_file, is_archive
 from offchain.compute.jobdir import (
     INPUT_DIR,
@@ -242,10 +242,15 @@ class WorkloadRunner:
         self._prepare(spec, inputs, job_dir)
         if self._pool is not None:
             return self._run_forked(job_dir, started, runtime_s, limit_name)
-        child = self._take_standby()
+        return self._run_spawned(job_dir, started, runtime_s, limit_name)
+
+    def _run_spawned(
+        self, job_dir: Path, started: float, runtime_s: float, limit_name: str, slot: str | None = None
+    ) -> JobResult:
+        child = self._take_standby() if slot is None else None
         prestarted = child is not None
         if child is None:
-            child = self._spawn(job_dir)
+            child = self._spawn(job_dir, slot)
         try:
             outcome = self._supervise(child, job_dir, runtime_s, limit_name)
         finally:
@@ -359,6 +364,9 @@ class WorkloadRunner:
             )
         try:
             outcome, prestarted = executor.run(job_dir, runtime_s, limit_name)
+        except ZygoteRefused as err:  # e.g. a torch build that starts threads on import: fork is unsafe
+            log.warning("%s; this job runs in a fresh interpreter instead", err.message)
+            return self._run_spawned(job_dir, started, runtime_s, limit_name, slot=executor.config.slot)
         finally:
             self._pool.release(executor)
         return self._collect(job_dir, outcome, started, prestarted)
@@ -371,6 +379,7 @@ class WorkloadRunner:
         if cuda_visible is not None:
             env["CUDA_VISIBLE_DEVICES"] = cuda_visible
         return ExecutorConfig(
+            slot=slot,
             command=tuple(
                 config.zygote_command or (sys.executable, "-P", "-m", "offchain.compute.executor_zygote")
             ),
@@ -394,17 +403,24 @@ class WorkloadRunner:
                 child.discard()
         return None
 
-    def _spawn(self, job_dir: Path | None) -> _Child:
-        """Start a child: for ``job_dir`` (its output goes to the job's log), or as a standby (None)."""
+    def _spawn(self, job_dir: Path | None, slot: str | None = None) -> _Child:
+        """Start a child: for ``job_dir`` (its output goes to the job's log), or as a standby (None); on
+        device slot ``slot`` (a ``fork`` runner's, when its zygote failed), else on ``config.device``."""
         config = self.config
         command = list(config.child_command or (sys.executable, "-P", "-m", "offchain.compute.child"))
+        device, cuda_visible = (
+            slot_device(slot, os.environ.get("CUDA_VISIBLE_DEVICES")) if slot else (config.device, None)
+        )
+        env = self._child_env(job_dir / SCRATCH_DIR if job_dir else _NOWHERE)
+        if cuda_visible is not None:
+            env["CUDA_VISIBLE_DEVICES"] = cuda_visible
         ready_read, ready_write = os.pipe()
         output = open(job_dir / LOG_FILE, "wb") if job_dir else open(os.devnull, "wb")  # noqa: SIM115
         try:
             process = subprocess.Popen(
-                [*command, str(ready_write), config.device, str(config.threads)],
+                [*command, str(ready_write), device, str(config.threads)],
                 cwd=job_dir or "/",
-                env=self._child_env(job_dir / SCRATCH_DIR if job_dir else _NOWHERE),
+                env=env,
                 stdin=subprocess.PIPE,
                 stdout=output,
                 stderr=subprocess.STDOUT,

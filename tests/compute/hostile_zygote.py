@@ -8,6 +8,7 @@ zygote, so every child it forks runs the patched workload. Only a matmul job wit
 - ``sigkill`` / ``segfault``: the child SIGKILLs itself (what the kernel's OOM killer does) / dies of SIGSEGV.
 - ``ignore-sigterm``: the child ignores SIGTERM, starts a grandchild that ignores it too, writes both pids
   to pids.json, and hangs.
+- ``refuse``: the zygote itself refuses to get ready (as one that finds threads after importing torch).
 - ``report``: the child writes its environment, pid, process group, session and parent to report.json,
   then computes as usual (every job, whatever its seed).
 """
@@ -28,6 +29,9 @@ _SLEEPER = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); 
 
 def main() -> int:
     mode = sys.argv[1]
+    if mode == "refuse":
+        os.write(int(sys.argv[2]), b"fail RuntimeError: the zygote has 3 threads after its imports\n")
+        return 1
     from offchain.compute import executor_zygote
     from offchain.compute.workloads import Matmul
 

@@ -89,3 +89,13 @@ def test_a_zygote_is_recycled_after_recycle_after_jobs(
         pids.append(runner._pool.executors[0].zygote_pid)
     assert pids[0] != pids[1] == pids[2]  # replaced after the second job, at once (ready for the third)
     assert not Path(f"/proc/{pids[0]}").exists()  # the old one exited and was reaped
+
+
+def test_a_zygote_that_cannot_get_ready_leaves_the_job_to_a_fresh_interpreter(
+    hostile_zygote_runner: Callable[..., WorkloadRunner], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    runner = hostile_zygote_runner("refuse")
+    result = runner.run(WELL_BEHAVED, {}, tmp_path / "job")
+
+    assert result.size > 0 and not result.prestarted
+    assert "the zygote has 3 threads after its imports; this job runs in a fresh interpreter" in caplog.text
