@@ -248,9 +248,10 @@ class ExecutorPool:
         self._closed = False
 
     def acquire(self, deadline: float) -> ForkExecutor | None:
-        """A free executor, preferring one whose zygote is ready; None if none frees up by ``deadline``."""
+        """A free executor, preferring one whose zygote is ready; None if none frees up by ``deadline``
+        or the pool is closed."""
         with self._changed:
-            while not self._free:
+            while not self._free or self._closed:
                 remaining = deadline - time.perf_counter()
                 if remaining <= 0 or self._closed:
                     return None

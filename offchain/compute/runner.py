@@ -355,11 +355,11 @@ class WorkloadRunner:
     def _run_forked(self, job_dir: Path, started: float, runtime_s: float, limit_name: str) -> JobResult:
         assert self._pool is not None
         executor = self._pool.acquire(started + runtime_s)
+        if executor is None and not self._finalizer.alive:
+            raise WorkloadFailed("the runner is closed", hint="make a new WorkloadRunner")
         if executor is None:
             raise WorkloadTimeout(
-                f"no device slot of {list(self.slots)} was free before {limit_name} ran out"
-                if self._finalizer.alive
-                else "the runner is closed",
+                f"no device slot of {list(self.slots)} was free before {limit_name} ran out",
                 hint="run fewer jobs at once, or add device slots (TESSERA_DEVICES)",
             )
         try:

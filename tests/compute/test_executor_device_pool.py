@@ -22,7 +22,7 @@ from offchain.compute.devices import (
     slot_device,
     slot_infos,
 )
-from offchain.compute.errors import DeviceUnavailable, DeviceUnfit, WorkloadTimeout
+from offchain.compute.errors import DeviceUnavailable, DeviceUnfit, WorkloadFailed, WorkloadTimeout
 from offchain.compute.runner import WorkloadRunner
 from offchain.settings import Settings
 from offchain.worker.compute_adapter import OffchainCompute
@@ -172,3 +172,15 @@ def test_the_doctor_line_names_each_slot_with_its_kind_and_memory() -> None:
     assert (
         describe_pool([H100, CPU]) == "cuda:0 NVIDIA H100 80GB HBM3 sm90, 81,000 MiB; cpu x86_64, 8,000 MiB"
     )
+
+
+def test_a_closed_fork_runner_refuses_jobs_and_leaves_no_zygote(
+    make_runner: Callable[..., WorkloadRunner], tmp_path: Path
+) -> None:
+    runner = make_runner(executor="fork")
+    runner.run(spec_of(matmul_document()), {}, tmp_path / "first")
+    zygote = runner._pool.executors[0].zygote_pid
+    runner.close()
+    assert not Path(f"/proc/{zygote}").exists()
+    with pytest.raises(WorkloadFailed, match="the runner is closed"):
+        runner.run(spec_of(matmul_document()), {}, tmp_path / "after")
