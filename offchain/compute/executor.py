@@ -269,16 +269,23 @@ class ExecutorPool:
             self._changed.notify()
 
     def prestart(self, wait_s: float = 0.0) -> bool:
-        """Start every idle executor's zygote; with ``wait_s``, wait that long for them all to be ready."""
+        """Start every idle executor's zygote; with ``wait_s``, wait that long for them all to be ready.
+
+        The idle executors are held meanwhile (a job waits for them rather than reading the same pipe).
+        """
         with self._changed:
-            idle = list(self._free)
             if self._closed:
                 return False
+            idle, self._free = self._free, []
+        try:
             for executor in idle:
                 with contextlib.suppress(WorkloadFailed):
                     executor.start()
-        deadline = time.perf_counter() + wait_s
-        return all(executor.wait_ready(max(0.0, deadline - time.perf_counter())) for executor in idle)
+            deadline = time.perf_counter() + wait_s
+            return all(executor.wait_ready(max(0.0, deadline - time.perf_counter())) for executor in idle)
+        finally:
+            for executor in idle:
+                self.release(executor)
 
     def close(self) -> None:
         """Stop the idle zygotes now; busy ones stop when their job is released."""
