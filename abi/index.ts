@@ -1589,23 +1589,6 @@ export const jobRegistryAbi = [
     "type": "event"
   },
   {
-    "name": "JobAlreadySettled",
-    "inputs": [
-      {
-        "name": "job_id",
-        "type": "uint256",
-        "indexed": true
-      },
-      {
-        "name": "phase",
-        "type": "uint8",
-        "indexed": false
-      }
-    ],
-    "anonymous": false,
-    "type": "event"
-  },
-  {
     "name": "JobFailed",
     "inputs": [
       {
@@ -1670,6 +1653,23 @@ export const jobRegistryAbi = [
       {
         "name": "protocol_fee",
         "type": "uint256",
+        "indexed": false
+      }
+    ],
+    "anonymous": false,
+    "type": "event"
+  },
+  {
+    "name": "JobAlreadySettled",
+    "inputs": [
+      {
+        "name": "job_id",
+        "type": "uint256",
+        "indexed": true
+      },
+      {
+        "name": "phase",
+        "type": "uint8",
         "indexed": false
       }
     ],
@@ -1999,6 +1999,35 @@ export const jobRegistryAbi = [
       }
     ],
     "outputs": []
+  },
+  {
+    "stateMutability": "nonpayable",
+    "type": "function",
+    "name": "reveal_and_finalize",
+    "inputs": [
+      {
+        "name": "job_id",
+        "type": "uint256"
+      },
+      {
+        "name": "result_digest",
+        "type": "bytes32"
+      },
+      {
+        "name": "result_cid",
+        "type": "string"
+      },
+      {
+        "name": "salt",
+        "type": "bytes32"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool"
+      }
+    ]
   },
   {
     "stateMutability": "nonpayable",

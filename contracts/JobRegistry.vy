@@ -319,23 +319,25 @@ def reveal(job_id: uint256, result_digest: bytes32, result_cid: String[100], sal
     @param result_cid IPFS CID of the result bytes, as committed.
     @param salt The salt used in the commitment.
     """
-    job: Job = self._load(job_id)
-    assert job.state == constants.CLAIMED, "registry: job not in progress"
-    assert self._reveal_open(job), "registry: reveal not open"
-    assert block.timestamp < job.reveal_deadline, "registry: reveal deadline passed"
-    assert len(result_cid) > 0, "registry: empty result cid"
-    index: uint256 = self._index_of(job_id, job, msg.sender)
-    bit: uint256 = 1 << index
-    assert job.commit_mask & bit != 0, "registry: no commitment"
-    assert job.reveal_mask & bit == 0, "registry: already revealed"
-    assert self._seals[job_id][index] == self._commitment(job_id, msg.sender, result_digest, result_cid, salt), \
-        "registry: reveal does not match commitment"
-    self._seals[job_id][index] = result_digest
-    job.reveal_mask |= bit
-    self._store_core(job_id, job)
-    log IJobRegistry.ResultRevealed(
-        job_id=job_id, worker=msg.sender, result_digest=result_digest, result_cid=result_cid
-    )
+    self._reveal(job_id, result_digest, result_cid, salt)
+
+
+@external
+def reveal_and_finalize(job_id: uint256, result_digest: bytes32, result_cid: String[100], salt: bytes32) -> bool:
+    """
+    @notice `reveal`, then settle the job in the same transaction when this was the last reveal owed (every
+            committer has now revealed): the last revealer saves a separate `finalize` transaction.
+    @param job_id The job.
+    @param result_digest sha256 of the canonical result bytes.
+    @param result_cid IPFS CID of the result bytes, as committed.
+    @param salt The salt used in the commitment.
+    @return True if the job was settled (Completed or Failed), False if reveals are still owed.
+    """
+    job: Job = self._reveal(job_id, result_digest, result_cid, salt)
+    if job.reveal_mask != job.commit_mask:
+        return False
+    self._settle(job_id, job)
+    return True
 
 
 @external
@@ -358,81 +360,7 @@ def finalize(job_id: uint256):
     assert self._reveal_open(job), "registry: reveal not open"
     assert job.reveal_mask == job.commit_mask or block.timestamp >= job.reveal_deadline, \
         "registry: reveals pending"
-
-    terms: uint256 = self._terms_at[job.terms_version]
-    wrong_slash: uint256 = job.collateral * ((terms >> 16) & MASK16) // constants.BPS
-    liveness_slash: uint256 = job.collateral * ((terms >> 32) & MASK16) // constants.BPS
-    workers: DynArray[address, constants.MAX_REPLICAS] = []
-    seals: DynArray[bytes32, constants.MAX_REPLICAS] = []
-    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
-        workers.append(self._claimants[job_id][i])
-        seals.append(self._seals[job_id][i])
-    winner: bytes32 = empty(bytes32)
-    agreeing: uint256 = 0
-    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
-        if job.reveal_mask & (1 << i) == 0:
-            continue
-        votes: uint256 = 0
-        for j: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
-            if job.reveal_mask & (1 << j) != 0 and seals[j] == seals[i]:
-                votes += 1
-        if votes >= job.quorum:  # a strict majority: at most one digest can reach it
-            winner = seals[i]
-            agreeing = votes
-            break
-
-    if agreeing == 0:
-        job.state = constants.FAILED
-        self._store_core(job_id, job)
-        for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
-            extcall IStaking(STAKING).unlock_collateral(workers[i], job.collateral)
-            bit: uint256 = 1 << i
-            if job.reveal_mask & bit != 0:
-                continue  # without a quorum nobody can tell a revealer wrong
-            if job.commit_mask & bit != 0:
-                self._slash(workers[i], wrong_slash, job_id, constants.REASON_WITHHELD)
-            else:
-                self._slash(workers[i], liveness_slash, job_id, constants.REASON_LIVENESS)
-        self._send(FEE_TOKEN, job.requester, job.fee)
-        log IJobRegistry.JobFailed(job_id=job_id, refunded=job.fee)
-        return
-
-    job.state = constants.COMPLETED
-    self._store_core(job_id, job)
-    protocol_fee: uint256 = job.fee * (terms & MASK16) // constants.BPS
-    pool: uint256 = job.fee - protocol_fee
-    share: uint256 = pool // agreeing
-    # Work points are the burned protocol fee, split like the pool: an epoch's points then equal its burn
-    # exactly, so emission (at most the burn) can never mint a self-dealer more than it burned.
-    point_share: uint256 = protocol_fee // agreeing
-    paid_workers: DynArray[address, constants.MAX_REPLICAS] = []
-    points: DynArray[uint256, constants.MAX_REPLICAS] = []
-    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
-        worker: address = workers[i]
-        bit: uint256 = 1 << i
-        extcall IStaking(STAKING).unlock_collateral(worker, job.collateral)
-        if job.reveal_mask & bit != 0 and seals[i] == winner:
-            # the first agreeing worker also takes the rounding remainder, so the parts sum to the fee
-            amount: uint256 = share
-            earned: uint256 = point_share
-            if len(paid_workers) == 0:
-                amount += pool - share * agreeing
-                earned += protocol_fee - point_share * agreeing
-            paid_workers.append(worker)
-            points.append(earned)
-            self._send(FEE_TOKEN, worker, amount)
-            log IJobRegistry.WorkerPaid(job_id=job_id, worker=worker, amount=amount)
-        elif job.reveal_mask & bit != 0:
-            self._slash(worker, wrong_slash, job_id, constants.REASON_WRONG_RESULT)
-        elif job.commit_mask & bit != 0:
-            self._slash(worker, wrong_slash, job_id, constants.REASON_WITHHELD)
-        else:
-            self._slash(worker, liveness_slash, job_id, constants.REASON_LIVENESS)
-    if protocol_fee > 0:
-        extcall IBurnableToken(FEE_TOKEN).burn(protocol_fee)
-    extcall IRewardEmitter(EMITTER).record_work(paid_workers, points, protocol_fee)
-    log IJobRegistry.JobCompleted(job_id=job_id, result_digest=winner, agreeing=agreeing, paid=pool,
-                                  protocol_fee=protocol_fee)
+    self._settle(job_id, job)
 
 
 # ---------------------------------------------------------------- external: governance
@@ -610,6 +538,106 @@ def job_terms(job_id: uint256) -> IJobRegistry.JobTerms:
 
 
 # ---------------------------------------------------------------- internal
+@internal
+def _reveal(job_id: uint256, result_digest: bytes32, result_cid: String[100], salt: bytes32) -> Job:
+    job: Job = self._load(job_id)
+    assert job.state == constants.CLAIMED, "registry: job not in progress"
+    assert self._reveal_open(job), "registry: reveal not open"
+    assert block.timestamp < job.reveal_deadline, "registry: reveal deadline passed"
+    assert len(result_cid) > 0, "registry: empty result cid"
+    index: uint256 = self._index_of(job_id, job, msg.sender)
+    bit: uint256 = 1 << index
+    assert job.commit_mask & bit != 0, "registry: no commitment"
+    assert job.reveal_mask & bit == 0, "registry: already revealed"
+    assert self._seals[job_id][index] == self._commitment(job_id, msg.sender, result_digest, result_cid, salt), \
+        "registry: reveal does not match commitment"
+    self._seals[job_id][index] = result_digest
+    job.reveal_mask |= bit
+    self._store_core(job_id, job)
+    log IJobRegistry.ResultRevealed(
+        job_id=job_id, worker=msg.sender, result_digest=result_digest, result_cid=result_cid
+    )
+    return job
+
+
+@internal
+def _settle(job_id: uint256, job: Job):
+    terms: uint256 = self._terms_at[job.terms_version]
+    wrong_slash: uint256 = job.collateral * ((terms >> 16) & MASK16) // constants.BPS
+    liveness_slash: uint256 = job.collateral * ((terms >> 32) & MASK16) // constants.BPS
+    workers: DynArray[address, constants.MAX_REPLICAS] = []
+    seals: DynArray[bytes32, constants.MAX_REPLICAS] = []
+    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
+        workers.append(self._claimants[job_id][i])
+        seals.append(self._seals[job_id][i])
+    winner: bytes32 = empty(bytes32)
+    agreeing: uint256 = 0
+    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
+        if job.reveal_mask & (1 << i) == 0:
+            continue
+        votes: uint256 = 0
+        for j: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
+            if job.reveal_mask & (1 << j) != 0 and seals[j] == seals[i]:
+                votes += 1
+        if votes >= job.quorum:  # a strict majority: at most one digest can reach it
+            winner = seals[i]
+            agreeing = votes
+            break
+
+    if agreeing == 0:
+        job.state = constants.FAILED
+        self._store_core(job_id, job)
+        for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
+            extcall IStaking(STAKING).unlock_collateral(workers[i], job.collateral)
+            bit: uint256 = 1 << i
+            if job.reveal_mask & bit != 0:
+                continue  # without a quorum nobody can tell a revealer wrong
+            if job.commit_mask & bit != 0:
+                self._slash(workers[i], wrong_slash, job_id, constants.REASON_WITHHELD)
+            else:
+                self._slash(workers[i], liveness_slash, job_id, constants.REASON_LIVENESS)
+        self._send(FEE_TOKEN, job.requester, job.fee)
+        log IJobRegistry.JobFailed(job_id=job_id, refunded=job.fee)
+        return
+
+    job.state = constants.COMPLETED
+    self._store_core(job_id, job)
+    protocol_fee: uint256 = job.fee * (terms & MASK16) // constants.BPS
+    pool: uint256 = job.fee - protocol_fee
+    share: uint256 = pool // agreeing
+    # Work points are the burned protocol fee, split like the pool: an epoch's points then equal its burn
+    # exactly, so emission (at most the burn) can never mint a self-dealer more than it burned.
+    point_share: uint256 = protocol_fee // agreeing
+    paid_workers: DynArray[address, constants.MAX_REPLICAS] = []
+    points: DynArray[uint256, constants.MAX_REPLICAS] = []
+    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
+        worker: address = workers[i]
+        bit: uint256 = 1 << i
+        extcall IStaking(STAKING).unlock_collateral(worker, job.collateral)
+        if job.reveal_mask & bit != 0 and seals[i] == winner:
+            # the first agreeing worker also takes the rounding remainder, so the parts sum to the fee
+            amount: uint256 = share
+            earned: uint256 = point_share
+            if len(paid_workers) == 0:
+                amount += pool - share * agreeing
+                earned += protocol_fee - point_share * agreeing
+            paid_workers.append(worker)
+            points.append(earned)
+            self._send(FEE_TOKEN, worker, amount)
+            log IJobRegistry.WorkerPaid(job_id=job_id, worker=worker, amount=amount)
+        elif job.reveal_mask & bit != 0:
+            self._slash(worker, wrong_slash, job_id, constants.REASON_WRONG_RESULT)
+        elif job.commit_mask & bit != 0:
+            self._slash(worker, wrong_slash, job_id, constants.REASON_WITHHELD)
+        else:
+            self._slash(worker, liveness_slash, job_id, constants.REASON_LIVENESS)
+    if protocol_fee > 0:
+        extcall IBurnableToken(FEE_TOKEN).burn(protocol_fee)
+    extcall IRewardEmitter(EMITTER).record_work(paid_workers, points, protocol_fee)
+    log IJobRegistry.JobCompleted(job_id=job_id, result_digest=winner, agreeing=agreeing, paid=pool,
+                                  protocol_fee=protocol_fee)
+
+
 @view
 @internal
 def _load(job_id: uint256) -> Job:

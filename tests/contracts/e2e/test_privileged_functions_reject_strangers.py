@@ -114,7 +114,7 @@ PRIVILEGED = [
 OPEN = {
     "token": {"transfer", "transferFrom", "approve", "burn", "burn_from", "permit"},
     "staking": {"register", "stake", "request_unstake", "cancel_unstake", "withdraw"},
-    "registry": {"post_job", "expire", "claim", "commit", "reveal", "finalize"},
+    "registry": {"post_job", "expire", "claim", "commit", "reveal", "reveal_and_finalize", "finalize"},
     "emitter": {"claim"},
 }
 
