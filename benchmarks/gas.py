@@ -61,6 +61,7 @@ ANCHORS = [
     ("iExec PoCo, 3 workers", "nominal task + 2 × (contribute+reveal) ≈ 425k", 1_820_000 + 2 * 425_000),
     ("Chainlink Operator", "request 250,165 + fulfil 326,881 (Foundry test totals)", 577_046),
     ("Ritual Infernet", "create 142,471 + deliver 352,544 (Foundry test totals)", 495_015),
+    ("ORA opML callback", "~1.66M, as issue 9 cites it", 1_660_000),
 ]
 
 
@@ -200,7 +201,8 @@ class Tessera:
         return n
 
     # --- one job, every step measured
-    def run_job(self, requester: str, workers: Sequence[str]) -> dict[str, list[int]]:
+    def run_job(self, requester: str, workers: Sequence[str], fold: bool = False) -> dict[str, list[int]]:
+        """``fold``: the last worker reveals with `reveal_and_finalize`, settling the job (no finalize)."""
         reg, send = self.registry, self.node.send
         n = len(workers)
         gas: dict[str, list[int]] = {"post_job": [], "claim": [], "commit": [], "reveal": [], "finalize": []}
@@ -215,9 +217,14 @@ class Tessera:
         for w in workers:
             commitment = reg.functions.commitment_for(job_id, w, result, RESULT_CID, salt_of(w)).call()
             gas["commit"].append(send(reg.functions.commit(job_id, commitment), w))
-        for w in workers:
+        for w in workers[:-1] if fold else workers:
             gas["reveal"].append(send(reg.functions.reveal(job_id, result, RESULT_CID, salt_of(w)), w))
-        gas["finalize"].append(send(reg.functions.finalize(job_id), requester))
+        if fold:
+            last = workers[-1]
+            call = reg.functions.reveal_and_finalize(job_id, result, RESULT_CID, salt_of(last))
+            gas["reveal_and_finalize"] = [send(call, last)]
+        else:
+            gas["finalize"].append(send(reg.functions.finalize(job_id), requester))
         assert reg.functions.get_job(job_id).call()[1] == Phase.COMPLETED, "job did not complete"
         return gas
 
@@ -270,6 +277,8 @@ def measure() -> dict:
 
         rounds: dict[str, dict[str, dict[str, list[int]]]] = {}
         rounds["A"] = {"1": t.run_job(requester, one), "3": t.run_job(requester, three)}
+        rounds["A"]["1f"] = t.run_job(requester, one, fold=True)
+        rounds["A"]["3f"] = t.run_job(requester, three, fold=True)
 
         # cancel and expire, steady state (the registry and the requester keep non-zero balances)
         post = t.registry.functions.post_job(
@@ -410,9 +419,24 @@ def tables(m: dict) -> str:
         )
     )
 
+    one_f, three_f = total(rounds["A"]["1f"]), total(rounds["A"]["3f"])
     rows = [
         ["Tessera, 1 replica", "post+claim+commit+reveal+finalize", one, "1.00", ""],
         ["Tessera, 3 replicas", "same, 3 workers, quorum 2", three, "", "1.00"],
+        [
+            "Tessera, 1 replica, folded",
+            "post+claim+commit+reveal_and_finalize",
+            one_f,
+            f"{one_f / one:.2f}",
+            "",
+        ],
+        [
+            "Tessera, 3 replicas, folded",
+            "same, 3 workers; the last reveal settles",
+            three_f,
+            "",
+            f"{three_f / three:.2f}",
+        ],
     ]
     for system, flow, gas in ANCHORS:
         rows.append([system, flow, gas, f"{one / gas:.2f}", f"{three / gas:.2f}"])
@@ -584,6 +608,8 @@ def findings(m: dict, traced: dict) -> str:
     a = m["rounds"]["A"]
     one, three = total(a["1"]), total(a["3"])
     extra = (three - one) // 2
+    one_f, three_f = total(a["1f"]), total(a["3f"])
+    extra_f = (three_f - one_f) // 2
     ratios = [
         rounds_b[size][op][0] / rounds_a[size][op][0]
         for rounds_a, rounds_b in ((m["rounds"]["A"], m["rounds"]["B"]), (m["rounds"]["B"], m["rounds"]["C"]))
@@ -616,6 +642,15 @@ def findings(m: dict, traced: dict) -> str:
         f"({traced['finalize, 3 replicas']['counts']['SLOAD']} for three).",
         f"- An extra replica costs a claim, a commit and a reveal transaction (each at least 21,000 before "
         f"execution) plus {(traced['finalize, 3 replicas']['used'] - fin['used']) // 2:,} more in finalize.",
+        f"- Folded (the last revealer calls `reveal_and_finalize`, no finalize transaction): 1-replica "
+        f"lifecycle {one_f:,} gas, target {TARGET_LIFECYCLE_1:,} {verdict(one_f, TARGET_LIFECYCLE_1)}; "
+        f"each extra replica {extra_f:,}, target {TARGET_EXTRA_REPLICA:,} "
+        f"{verdict(extra_f, TARGET_EXTRA_REPLICA)}. "
+        f"Gas per verified result: {one_f:,} (1 replica, unchecked), {three_f:,} (3 replicas, quorum 2).",
+        "- Not yet lower: each replica still sends a claim, a commit and a reveal (three transactions of "
+        "at least 21,000 each) and creates two slots (claimant and seal, 22,100 each); making the first "
+        "commit the claim and folding finalize into the last reveal in the worker are the next steps "
+        "(issue 9, phase 4).",
     ]
     return "### Findings\n\n" + "\n".join(lines) + "\n"
 
