@@ -200,6 +200,8 @@ class ForkExecutor:
             self._discard()
             if line is None and not last_attempt:
                 return None
+            if line is not None and line.startswith("fail "):
+                raise ZygoteRefused(f"the executor zygote refused the job: {line.removeprefix('fail ')}")
             what = "did not answer" if line == _TIMEOUT else "died" if line is None else f"said {line!r}"
             raise WorkloadFailed(f"the executor zygote {what} when handed a job; it is replaced")
         return int(line[4:])

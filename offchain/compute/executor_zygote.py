@@ -14,6 +14,7 @@ Protocol (lines; runner -> zygote on stdin, zygote -> runner on REPLY_FD)::
 
     zygote: ready | fail <why>           once, after the imports
     runner: job <dir>                     zygote: pid <pid>, then ready (the child is set up), then exit <rc>
+                                          (or fail <why>, and it exits: unsafe to fork after loading a model)
     runner: reap                          after it has killed the child's group; zygote: reaped
 
 The child is reaped only on ``reap``, so its pid (= its process group id) cannot be reused while the
@@ -62,28 +63,40 @@ def main(argv: list[str] | None = None) -> int:
     while (line := commands.next_line()) is not None:
         if not line.startswith("job "):
             continue  # a stray "reap" (its child is already reaped)
-        pid, ready_read = _fork_job(Path(line[4:]), device_choice, threads, reply_fd, commands.fd, models)
-        if not _watch(pid, ready_read, reply_fd, commands):
+        forked = _fork_job(Path(line[4:]), device_choice, threads, reply_fd, commands.fd, models)
+        if forked is None:
+            return 1  # unsafe to fork any more: the runner runs this job elsewhere and replaces us
+        if not _watch(*forked, reply_fd, commands):
             return 0
     return 0
 
 
 def _single_threaded(when: str) -> None:
+    """Refuse to go on where a fork would be unsafe: a second thread, or CUDA initialised here."""
+    import torch
+
     threads_now = len(os.listdir("/proc/self/task"))
     if threads_now != 1:
         raise RuntimeError(f"the zygote has {threads_now} threads {when}; fork needs one")
+    if torch.cuda.is_initialized():
+        raise RuntimeError(f"CUDA is initialised in the zygote {when}; its children could not use it")
 
 
 def _fork_job(
     job_dir: Path, choice: str, threads: int, reply_fd: int, stdin_fd: int, models: ModelCache[Preloaded]
-) -> tuple[int, int]:
-    """Fork the job child; returns its pid and the read end of the pipe it writes its ready byte to."""
+) -> tuple[int, int] | None:
+    """Fork the job child; returns its pid and the read end of the pipe it writes its ready byte to, or
+    None (after saying ``fail``) when loading the job's model left this process unsafe to fork."""
     from offchain.compute import child
     from offchain.compute.executor_models import preload
 
     preloaded, hits = preload(job_dir, models) if models.max_bytes else ({}, ())
     if preloaded:
-        _single_threaded("after loading a model")  # raises: the zygote exits, and the runner replaces it
+        try:
+            _single_threaded("after loading a model")
+        except RuntimeError as err:
+            _say(reply_fd, f"fail {err}")
+            return None
     ready_read, ready_write = os.pipe()
     zygote = os.getpid()
     pid = os.fork()

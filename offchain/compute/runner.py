@@ -376,6 +376,7 @@ class WorkloadRunner:
         device, cuda_visible = slot_device(slot, os.environ.get("CUDA_VISIBLE_DEVICES"))
         env = self._child_env(_NOWHERE)
         env["OPENBLAS_NUM_THREADS"] = "1"  # numpy's BLAS pool would be a second thread at fork time
+        env["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"  # is_available() without initialising CUDA (fork-safe)
         if cuda_visible is not None:
             env["CUDA_VISIBLE_DEVICES"] = cuda_visible
         return ExecutorConfig(

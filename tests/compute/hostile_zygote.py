@@ -9,6 +9,8 @@ zygote, so every child it forks runs the patched workload. Only a matmul job wit
 - ``ignore-sigterm``: the child ignores SIGTERM, starts a grandchild that ignores it too, writes both pids
   to pids.json, and hangs.
 - ``refuse``: the zygote itself refuses to get ready (as one that finds threads after importing torch).
+- ``unsafe-after-load``: the zygote finds itself unsafe to fork after loading a job's model (as one whose
+  load started a thread or initialised CUDA would).
 - ``report``: the child writes its environment, pid, process group, session and parent to report.json,
   then computes as usual (every job, whatever its seed).
 """
@@ -60,6 +62,15 @@ def main() -> int:
         return original(self, inputs, device)  # type: ignore[arg-type]
 
     Matmul.run = misbehave  # type: ignore[method-assign]
+    if mode == "unsafe-after-load":
+        safe = executor_zygote._single_threaded
+
+        def unsafe_after_load(when: str) -> None:
+            if "model" in when:
+                raise RuntimeError(f"the zygote has 2 threads {when}; fork needs one")
+            safe(when)
+
+        executor_zygote._single_threaded = unsafe_after_load
     return executor_zygote.main(sys.argv[2:])
 
 

@@ -78,3 +78,16 @@ def test_the_runner_checks_an_archive_once_and_still_refuses_other_bytes(
     with pytest.raises(UnsafeModel):  # a Python-calling higher-order op, under the same label
         runner.run(spec, {"model": higher_order_archive(), "input": cnn.inputs}, tmp_path / "hostile")
     assert len(checked) == 2
+
+
+def test_a_zygote_unsafe_to_fork_after_loading_a_model_leaves_the_job_to_a_fresh_interpreter(
+    hostile_zygote_runner: Callable[..., WorkloadRunner],
+    tmp_path: Path,
+    fresh_digest: Callable[[str], bytes],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runner = hostile_zygote_runner("unsafe-after-load")
+    result = _run(runner, "cnn", tmp_path / "job")
+
+    assert result.digest == fresh_digest("cnn") and not result.prestarted
+    assert "refused the job: the zygote has 2 threads after loading a model" in caplog.text
