@@ -1979,6 +1979,22 @@ export const jobRegistryAbi = [
   {
     "stateMutability": "nonpayable",
     "type": "function",
+    "name": "claim_and_commit",
+    "inputs": [
+      {
+        "name": "job_id",
+        "type": "uint256"
+      },
+      {
+        "name": "commitment",
+        "type": "bytes32"
+      }
+    ],
+    "outputs": []
+  },
+  {
+    "stateMutability": "nonpayable",
+    "type": "function",
     "name": "reveal",
     "inputs": [
       {

@@ -201,8 +201,11 @@ class Tessera:
         return n
 
     # --- one job, every step measured
-    def run_job(self, requester: str, workers: Sequence[str], fold: bool = False) -> dict[str, list[int]]:
-        """``fold``: the last worker reveals with `reveal_and_finalize`, settling the job (no finalize)."""
+    def run_job(
+        self, requester: str, workers: Sequence[str], fold: bool = False, merge: bool = False
+    ) -> dict[str, list[int]]:
+        """``fold``: the last worker reveals with `reveal_and_finalize`, settling the job (no finalize).
+        ``merge``: each worker claims and commits in one `claim_and_commit` transaction."""
         reg, send = self.registry, self.node.send
         n = len(workers)
         gas: dict[str, list[int]] = {"post_job": [], "claim": [], "commit": [], "reveal": [], "finalize": []}
@@ -211,10 +214,15 @@ class Tessera:
         )
         gas["post_job"].append(send(post, requester))
         job_id = reg.functions.job_count().call()
-        for w in workers:
-            gas["claim"].append(send(reg.functions.claim(job_id), w))
         result = hashlib.sha256(b"tessera benchmark result").digest()
-        for w in workers:
+        if merge:
+            gas["claim_and_commit"] = []
+            for w in workers:
+                commitment = reg.functions.commitment_for(job_id, w, result, RESULT_CID, salt_of(w)).call()
+                gas["claim_and_commit"].append(send(reg.functions.claim_and_commit(job_id, commitment), w))
+        for w in [] if merge else workers:
+            gas["claim"].append(send(reg.functions.claim(job_id), w))
+        for w in [] if merge else workers:
             commitment = reg.functions.commitment_for(job_id, w, result, RESULT_CID, salt_of(w)).call()
             gas["commit"].append(send(reg.functions.commit(job_id, commitment), w))
         for w in workers[:-1] if fold else workers:
@@ -279,6 +287,8 @@ def measure() -> dict:
         rounds["A"] = {"1": t.run_job(requester, one), "3": t.run_job(requester, three)}
         rounds["A"]["1f"] = t.run_job(requester, one, fold=True)
         rounds["A"]["3f"] = t.run_job(requester, three, fold=True)
+        rounds["A"]["1c"] = t.run_job(requester, one, fold=True, merge=True)
+        rounds["A"]["3c"] = t.run_job(requester, three, fold=True, merge=True)
 
         # cancel and expire, steady state (the registry and the requester keep non-zero balances)
         post = t.registry.functions.post_job(
@@ -420,6 +430,7 @@ def tables(m: dict) -> str:
     )
 
     one_f, three_f = total(rounds["A"]["1f"]), total(rounds["A"]["3f"])
+    one_c, three_c = total(rounds["A"]["1c"]), total(rounds["A"]["3c"])
     rows = [
         ["Tessera, 1 replica", "post+claim+commit+reveal+finalize", one, "1.00", ""],
         ["Tessera, 3 replicas", "same, 3 workers, quorum 2", three, "", "1.00"],
@@ -429,6 +440,20 @@ def tables(m: dict) -> str:
             one_f,
             f"{one_f / one:.2f}",
             "",
+        ],
+        [
+            "Tessera, 1 replica, compact",
+            "post+claim_and_commit+reveal_and_finalize",
+            one_c,
+            f"{one_c / one:.2f}",
+            "",
+        ],
+        [
+            "Tessera, 3 replicas, compact",
+            "same, 3 workers; claim+commit merged, last reveal settles",
+            three_c,
+            "",
+            f"{three_c / three:.2f}",
         ],
         [
             "Tessera, 3 replicas, folded",
@@ -610,6 +635,8 @@ def findings(m: dict, traced: dict) -> str:
     extra = (three - one) // 2
     one_f, three_f = total(a["1f"]), total(a["3f"])
     extra_f = (three_f - one_f) // 2
+    one_c, three_c = total(a["1c"]), total(a["3c"])
+    extra_c = (three_c - one_c) // 2
     ratios = [
         rounds_b[size][op][0] / rounds_a[size][op][0]
         for rounds_a, rounds_b in ((m["rounds"]["A"], m["rounds"]["B"]), (m["rounds"]["B"], m["rounds"]["C"]))
@@ -647,10 +674,15 @@ def findings(m: dict, traced: dict) -> str:
         f"each extra replica {extra_f:,}, target {TARGET_EXTRA_REPLICA:,} "
         f"{verdict(extra_f, TARGET_EXTRA_REPLICA)}. "
         f"Gas per verified result: {one_f:,} (1 replica, unchecked), {three_f:,} (3 replicas, quorum 2).",
-        "- Not yet lower: each replica still sends a claim, a commit and a reveal (three transactions of "
-        "at least 21,000 each) and creates two slots (claimant and seal, 22,100 each); making the first "
-        "commit the claim and folding finalize into the last reveal in the worker are the next steps "
-        "(issue 9, phase 4).",
+        f"- Compact (each worker sends `claim_and_commit`, the last revealer `reveal_and_finalize`): "
+        f"1-replica lifecycle {one_c:,} gas, target {TARGET_LIFECYCLE_1:,} "
+        f"{verdict(one_c, TARGET_LIFECYCLE_1)}; each extra replica {extra_c:,}, target "
+        f"{TARGET_EXTRA_REPLICA:,} {verdict(extra_c, TARGET_EXTRA_REPLICA)}. Gas per verified result: "
+        f"{one_c:,} (1 replica, unchecked), {three_c:,} (3 replicas, quorum 2).",
+        "- Not yet lower: each replica still sends two transactions (at least 21,000 each) and creates two "
+        "slots (claimant and seal, 22,100 each), and a job creates two (its packed words); the worker does "
+        "not use the merged calls yet (it claims before it computes). Next: a claim that is the commitment "
+        "itself, and batching several jobs' reveals in one transaction (issue 9, phase 4).",
     ]
     return "### Findings\n\n" + "\n".join(lines) + "\n"
 

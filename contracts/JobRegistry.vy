@@ -274,18 +274,7 @@ def claim(job_id: uint256):
     @notice Take one of the job's replica slots, locking `collateral` of the caller's free stake.
     @param job_id The job.
     """
-    pausable._require_not_paused()
-    job: Job = self._load(job_id)
-    assert job.state == constants.OPEN or job.state == constants.CLAIMED, "registry: job not claimable"
-    assert block.timestamp < job.claim_deadline, "registry: claim window closed"
-    assert job.claims < job.replicas, "registry: all replicas claimed"
-    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
-        assert self._claimants[job_id][i] != msg.sender, "registry: already claimed"
-    extcall IStaking(STAKING).lock_collateral(msg.sender, job.collateral)
-    self._claimants[job_id][job.claims] = msg.sender
-    log IJobRegistry.JobClaimed(job_id=job_id, worker=msg.sender, index=job.claims)
-    job.claims += 1
-    job.state = constants.CLAIMED
+    job: Job = self._claim(job_id)
     self._store_core(job_id, job)
 
 
@@ -301,13 +290,20 @@ def commit(job_id: uint256, commitment: bytes32):
     assert job.state == constants.CLAIMED, "registry: job not in progress"
     assert block.timestamp < job.commit_deadline, "registry: commit deadline passed"
     assert commitment != empty(bytes32), "registry: empty commitment"
-    index: uint256 = self._index_of(job_id, job, msg.sender)
-    bit: uint256 = 1 << index
-    assert job.commit_mask & bit == 0, "registry: already committed"
-    self._seals[job_id][index] = commitment
-    job.commit_mask |= bit
-    self._store_core(job_id, job)
-    log IJobRegistry.ResultCommitted(job_id=job_id, worker=msg.sender, commitment=commitment)
+    self._commit(job_id, job, self._index_of(job_id, job, msg.sender), commitment)
+
+
+@external
+def claim_and_commit(job_id: uint256, commitment: bytes32):
+    """
+    @notice `claim` and `commit` in one transaction, for a worker that has its result before it claims
+            (or will not need the slot otherwise): saves a transaction. Same checks as the two calls.
+    @param job_id The job.
+    @param commitment As for `commit`.
+    """
+    assert commitment != empty(bytes32), "registry: empty commitment"
+    job: Job = self._claim(job_id)  # the claim window closes before the commit deadline
+    self._commit(job_id, job, job.claims - 1, commitment)
 
 
 @external
@@ -538,6 +534,33 @@ def job_terms(job_id: uint256) -> IJobRegistry.JobTerms:
 
 
 # ---------------------------------------------------------------- internal
+@internal
+def _claim(job_id: uint256) -> Job:
+    pausable._require_not_paused()
+    job: Job = self._load(job_id)
+    assert job.state == constants.OPEN or job.state == constants.CLAIMED, "registry: job not claimable"
+    assert block.timestamp < job.claim_deadline, "registry: claim window closed"
+    assert job.claims < job.replicas, "registry: all replicas claimed"
+    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
+        assert self._claimants[job_id][i] != msg.sender, "registry: already claimed"
+    extcall IStaking(STAKING).lock_collateral(msg.sender, job.collateral)
+    self._claimants[job_id][job.claims] = msg.sender
+    log IJobRegistry.JobClaimed(job_id=job_id, worker=msg.sender, index=job.claims)
+    job.claims += 1
+    job.state = constants.CLAIMED
+    return job
+
+
+@internal
+def _commit(job_id: uint256, job: Job, index: uint256, commitment: bytes32):
+    bit: uint256 = 1 << index
+    assert job.commit_mask & bit == 0, "registry: already committed"
+    self._seals[job_id][index] = commitment
+    job.commit_mask |= bit
+    self._store_core(job_id, job)
+    log IJobRegistry.ResultCommitted(job_id=job_id, worker=msg.sender, commitment=commitment)
+
+
 @internal
 def _reveal(job_id: uint256, result_digest: bytes32, result_cid: String[100], salt: bytes32) -> Job:
     job: Job = self._load(job_id)

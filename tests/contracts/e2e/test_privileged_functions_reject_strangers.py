@@ -114,7 +114,16 @@ PRIVILEGED = [
 OPEN = {
     "token": {"transfer", "transferFrom", "approve", "burn", "burn_from", "permit"},
     "staking": {"register", "stake", "request_unstake", "cancel_unstake", "withdraw"},
-    "registry": {"post_job", "expire", "claim", "commit", "reveal", "reveal_and_finalize", "finalize"},
+    "registry": {
+        "post_job",
+        "expire",
+        "claim",
+        "commit",
+        "claim_and_commit",
+        "reveal",
+        "reveal_and_finalize",
+        "finalize",
+    },
     "emitter": {"claim"},
 }
 
