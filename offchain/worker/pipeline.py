@@ -454,7 +454,10 @@ class Pipeline:
     def _finalize_turn_now(self, job: JobRecord) -> bool:
         """Whether this worker should send finalize now: finalize would succeed, and this worker's rank
         among the job's workers (`finalize_rank`) times ``finalize_fallback_s`` of chain time has passed
-        since it first saw that. The rank is read from the chain once, when finalize becomes possible."""
+        since it first saw that. The rank is read from the chain once, when finalize becomes possible.
+        A job of one replica has no one to race: its worker just tries (the send simulates it)."""
+        if job.replicas <= 1:
+            return True
         now = self._chain_time()
         turn = self._finalize_turns.get(job.job_id)
         if turn is None:

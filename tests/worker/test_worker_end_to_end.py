@@ -139,7 +139,8 @@ def test_the_claim_policy_declines_what_it_cannot_finish_or_afford_without_a_tra
     digest = hashlib.sha256(raw).digest()
     too_slow = post_job(market, requester, slow_cid, hashlib.sha256(slow_raw).digest())
     too_cheap = post_job(market, requester, cid, digest, fee=TSR // 10)
-    too_risky = post_job(market, requester, cid, digest, collateral=2 * STAKE)
+    # more collateral than the operator's whole stake (the registry caps collateral at 100 x the fee)
+    too_risky = post_job(market, requester, cid, digest, fee=2 * STAKE // 100, collateral=2 * STAKE)
     nonce = market.w3.eth.get_transaction_count(operator.address)
 
     # 0.095 TSR of fee share against ~600k gas at ~1 gwei is a ratio near 160: ask for 1000
