@@ -8,6 +8,10 @@ the real child (`offchain.compute.child.main`), with one patch: a ``matmul`` job
 ``pids.json`` in its job folder and sleeps. Every other job runs exactly as in production, so one worker
 process can be fed that hostile job among ordinary ones (T26 through the real worker).
 
+It runs the spawn executor (``TESSERA_EXECUTOR=spawn``): the warm executor forks its children from a zygote
+and never starts a child command. The same kills, limits and confinement under the warm executor are pinned
+by ``tests/compute/test_executor_keeps_job_isolation.py`` and ``test_executor_recovers_after_a_crash_or_oom.py``.
+
 Nothing here is imported by the worker itself; the launcher exists for `tests/faults/test_hostile_jobs.py`.
 """
 
@@ -58,6 +62,8 @@ def run_worker() -> int:
     compute_adapter.RunnerConfig = functools.partial(  # type: ignore[misc]
         RunnerConfig, child_command=CHILD_COMMAND
     )
+    # A replaced child command is a spawned interpreter: the warm (fork) executor never execs one.
+    os.environ["TESSERA_EXECUTOR"] = "spawn"
     return main()
 
 
