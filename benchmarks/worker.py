@@ -90,8 +90,8 @@ class RecordingRunner(WorkloadRunner):
         super().__init__(config)
         self.results: dict[int, JobResult] = {}
 
-    def run(self, spec, inputs, job_dir):  # type: ignore[override]
-        result = super().run(spec, inputs, job_dir)
+    def run(self, spec, inputs, job_dir, *, timeout_s=None):  # type: ignore[override]
+        result = super().run(spec, inputs, job_dir, timeout_s=timeout_s)
         self.results[int(Path(job_dir).parent.name)] = result
         return result
 
