@@ -10,7 +10,8 @@ process can be fed that hostile job among ordinary ones (T26 through the real wo
 
 It runs the spawn executor (``TESSERA_EXECUTOR=spawn``): the warm executor forks its children from a zygote
 and never starts a child command. The same kills, limits and confinement under the warm executor are pinned
-by ``tests/compute/test_executor_keeps_job_isolation.py`` and ``test_executor_recovers_after_a_crash_or_oom.py``.
+by ``tests/compute/test_executor_keeps_job_isolation.py`` and
+``test_executor_recovers_after_a_crash_or_oom.py``.
 
 Nothing here is imported by the worker itself; the launcher exists for `tests/faults/test_hostile_jobs.py`.
 """
