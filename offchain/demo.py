@@ -6,7 +6,8 @@
 3. three operators (anvil dev accounts 1-3) funded, registered and staked; a requester (account 4) funded;
 4. three worker processes (`python -m offchain.worker`), each with its own key, ledger and log, sharing
    the IPFS store; with ``--faulty`` the third one reports a wrong result;
-5. one job per workload (matmul, mlp-infer, mlp-train) with 3 replicas, specs and seeded demo models
+5. one job per workload (matmul, mlp-infer, mlp-train, and export:gpt: the reference GPT as a .pt2
+   archive) with 3 replicas, specs and seeded demo models
    generated locally and added to IPFS (nothing is downloaded); progress while they run;
 6. a table of the jobs, then time moved past the epoch end and the emission claimed for each operator,
    then the balances; everything started is stopped, on success, error or Ctrl-C alike.
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from offchain.requester import JobStatus
 
 TSR = 10**18
-WORKLOADS = ("matmul", "mlp-infer", "mlp-train")
+WORKLOADS = ("matmul", "mlp-infer", "mlp-train", "export:gpt")
 OPERATOR_INDICES = (1, 2, 3)
 REQUESTER_INDEX = 4
 OPERATOR_FUNDS = 1_000 * TSR
@@ -270,6 +271,7 @@ def stop_workers(demo: Demo) -> None:
 def demo_specs(store) -> dict[str, bytes]:
     """One spec per workload (inputs seeded, added to ``store``): workload -> canonical spec bytes."""
     from offchain.compute import demo_models
+    from offchain.compute.models.reference import example_export_specs
     from offchain.compute.spec import canonical_spec_bytes
 
     weights = str(store.add_bytes(demo_models.mlp_weights(seed=0)))
@@ -280,7 +282,8 @@ def demo_specs(store) -> dict[str, bytes]:
         "mlp-infer": demo_models.mlp_infer_spec(weights_cid=weights, input_cid=batch),
         "mlp-train": demo_models.mlp_train_spec(steps=50, seed=3, weights_cid=weights, data_cid=data),
     }
-    return {name: canonical_spec_bytes(spec) for name, spec in specs.items()}
+    exported = example_export_specs(store, names=("gpt",))  # the reference GPT as a .pt2 archive
+    return {name: canonical_spec_bytes(spec) for name, spec in specs.items()} | exported
 
 
 def submit_jobs(demo: Demo) -> None:

@@ -16,13 +16,13 @@ def test_demo_completes_every_job_and_stops_everything(run_demo, tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert "Jobs" in out and "Operators and balances" in out
-    for workload in ("matmul", "mlp-infer", "mlp-train"):
+    for workload in ("matmul", "mlp-infer", "mlp-train", "export:gpt"):
         line = row(out, f" {workload} ", "Completed")
         assert "3/3: " in line  # every replica agreed
         assert " Qm" in line  # the agreed result's CID
     for index in (1, 2, 3):
         line = row(out, f"operator {index} ")
-        assert "3/3" in line and "eligible" in line and "+" in line  # paid, not slashed
+        assert "4/4" in line and "eligible" in line and "+" in line  # paid, not slashed
     assert "slashed:" not in out
     assert "Next:" in out and "make demo ARGS=--faulty" in out
 
