@@ -1,5 +1,5 @@
-"""Hostile ``.pt2`` archives are refused with ``E_UNSAFE_MODEL`` before anything loads them, and the runner
-then completes the next valid job.
+"""T39: hostile ``.pt2`` archives are refused with ``E_UNSAFE_MODEL`` before anything loads them, and the
+runner then completes the next valid job.
 
 Each case rewrites the exported CNN (or exports a real refused model) and hands it to the runner as the
 ``model`` input. ``torch.export.load`` is replaced by a function that fails the test: the refusal must come
