@@ -17,6 +17,7 @@ TESSERA_DEPLOYMENTS_DIR). The functions above `cli` do not touch the network and
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import urllib.error
 from collections.abc import Callable, Mapping
@@ -236,12 +237,12 @@ def check_existing(
 class ApeBackend:
     """`offchain.deployment.DeployBackend` over ape: ``project.<Name>.deploy`` and contract calls."""
 
-    def __init__(self, project, account, txn_kwargs: Mapping[str, object]) -> None:
-        self.project = project
+    def __init__(self, containers: Mapping[str, object], account, txn_kwargs: Mapping[str, object]) -> None:
+        self.containers = containers
         self.kw = {"sender": account, **txn_kwargs}
 
     def deploy(self, name: str, args: tuple):
-        return getattr(self.project, name).deploy(*args, **self.kw)
+        return self.containers[name].deploy(*args, **self.kw)
 
     def address(self, contract) -> str:
         return str(contract.address)
@@ -250,14 +251,45 @@ class ApeBackend:
         return getattr(contract, function)(*args, **self.kw)
 
 
+def contracts_digest(contracts_dir: Path) -> str:
+    """sha256 over every contract source (``*.vy``, ``*.vyi``) under ``contracts_dir``, names included."""
+    digest = hashlib.sha256()
+    for path in sorted(contracts_dir.rglob("*.vy*")):
+        digest.update(path.relative_to(contracts_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def fresh_containers(project) -> dict[str, object]:
+    """The four contracts as ape containers, compiled from the sources as they are now.
+
+    ape's incremental compile can keep a contract type older than its source: after a pull that changed
+    JobRegistry.vy and the module it imports, `ape compile` kept the old ABI, so a deploy shipped stale
+    bytecode and every worker failed on a changed function. The deploy therefore recompiles everything
+    whenever the sources differ from those of the last compile it made (a stamp under ``.build/``).
+    """
+    stamp = Path(project.path) / ".build" / "tessera-contracts.sha256"
+    digest = contracts_digest(Path(project.path) / "contracts")
+    use_cache = stamp.is_file() and stamp.read_text().strip() == digest
+    containers = project.load_contracts(use_cache=use_cache)
+    missing = [name for name in CONTRACT_NAMES if name not in containers]
+    if missing:
+        raise ConfigError(
+            f"ape compiled no contract named {', '.join(missing)}",
+            hint="run `ape compile --force` and read its errors",
+        )
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(digest)
+    return {name: containers[name] for name in CONTRACT_NAMES}
+
+
 def deploy_contracts(
-    project, account, params: Mapping[str, int], txn_kwargs: Mapping[str, object]
+    containers: Mapping[str, object], account, params: Mapping[str, int], txn_kwargs: Mapping[str, object]
 ) -> tuple[dict, list]:
     """Deploy the four contracts and make the one-shot wiring calls (`offchain.deployment`).
 
     Returns name -> contract instance, and the receipts of the three wiring calls.
     """
-    deployed = deploy_and_wire(ApeBackend(project, account, txn_kwargs), params, account.address)
+    deployed = deploy_and_wire(ApeBackend(containers, account, txn_kwargs), params, account.address)
     return deployed.contracts, deployed.wiring_receipts
 
 
@@ -411,7 +443,8 @@ def _deploy(provider, network, account, params_file: Path | None, force: bool, d
             "(anvil's dev mnemonic; never use it on a real network)."
         )
 
-    contract_types = {name: getattr(project, name).contract_type for name in CONTRACT_NAMES}
+    containers = fresh_containers(project)
+    contract_types = {name: c.contract_type for name, c in containers.items()}
     gas = deployment_gas(
         {n: bytes(ct.deployment_bytecode.to_bytes()) for n, ct in contract_types.items()},
         {n: len(ct.runtime_bytecode.to_bytes()) for n, ct in contract_types.items()},
@@ -426,7 +459,7 @@ def _deploy(provider, network, account, params_file: Path | None, force: bool, d
         f"Deploying to {network_name} (chain {chain_id}) from {account.address} with {params_file}"
         + (f"; it will replace the deployment recorded in {path}" if old else "")
     )
-    contracts, wiring_receipts = deploy_contracts(project, account, params, {"gas_limit": "auto"})
+    contracts, wiring_receipts = deploy_contracts(containers, account, params, {"gas_limit": "auto"})
 
     addresses = {name: str(c.address) for name, c in contracts.items()}
     wiring, params_read = read_back(contracts)
