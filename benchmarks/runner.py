@@ -9,6 +9,10 @@
 * GPU (when CUDA is available): matmul TFLOP/s inside the child vs plain ``torch.matmul`` timed here with
   ``cuda.synchronize``. The child's figure is marginal: the compute-time difference of two runs with
   different iteration counts, so the seeded generation and host-to-device copy of A and B cancel out.
+* Reference models (the ``export`` workload: GPT generation, CNN classifier, LoRA step): the job's compute
+  time in the warm runner (model cache hit) vs the eager module called here, per device; the GPT's
+  tokens/s; with CUDA, whether the CPU and GPU exact-mode digests agree (different device classes, so
+  they need not: the row records it) and whether the generated tokens / labels agree.
 
 Run as a script: ``.venv/bin/python benchmarks/runner.py [--seconds 1.5] [--repeat 3] [--threads 1]``.
 """
@@ -166,6 +170,85 @@ def gpu_table(repeat: int, workdir: Path) -> None:
     )
 
 
+def _eager_s(module, example: dict, device: str, repeat: int) -> float:
+    import torch
+
+    module = module.to(device)
+    inputs = {k: v.to(device) for k, v in example.items()}
+    best = math.inf
+    with torch.no_grad():
+        for _ in range(repeat + 1):  # the first call warms up
+            if device == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            module(**inputs)
+            if device == "cuda":
+                torch.cuda.synchronize()
+            best = min(best, time.perf_counter() - start)
+    return best
+
+
+def reference_table(repeat: int, threads: int, workdir: Path) -> None:
+    """Each reference model as an ``export`` job in the warm runner vs its eager module, on every device."""
+    import torch
+
+    from offchain.compute.export_tool import export_spec
+    from offchain.compute.models import gpt
+    from offchain.compute.models.reference import REFERENCE_MODELS, reference_job, reference_module
+    from offchain.compute.tensorio import load_tensors
+    from offchain.ipfs.importer import compute_cid
+
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    rows, digests, outputs = [], {}, {}
+    for name in REFERENCE_MODELS:
+        job = reference_job(name)
+        module, example, _ = reference_module(name)
+        model_cid, input_cid = (str(compute_cid(data)) for data in (job.archive, job.inputs))
+        spec = export_spec(model_cid=model_cid, input_cid=input_cid, outputs=job.outputs)
+        files = {"model": job.archive, "input": job.inputs}
+        for device in devices:
+            with WorkloadRunner(RunnerConfig(device=device, threads=threads)) as runner:
+                runs = [
+                    runner.run(spec, files, workdir / f"{name}-{device}-{i}")
+                    for i in range(repeat + 1)  # the first run loads the model: a cache miss
+                ]
+            best = min(runs[1:], key=lambda r: r.compute_s)
+            eager = _eager_s(module, example, device, repeat)
+            digests[name, device] = best.digest.hex()
+            outputs[name, device] = load_tensors(best.path.read_bytes(), source=device)
+            tokens = gpt.GptConfig().new_tokens * int(example["ids"].shape[0]) if name == "gpt" else 0
+            rows.append(
+                [
+                    f"{name} on {device}: job compute (cache hit) vs eager module",
+                    best.compute_s,
+                    eager,
+                    best.compute_s / eager,
+                    f"{tokens / best.compute_s:,.0f}" if tokens else "",
+                    f"{runs[0].wall_s:.2f} / {best.wall_s:.3f}",
+                ]
+            )
+    title = f"Reference models through the export workload, {threads} thread(s), best of {repeat}"
+    print_table(
+        title,
+        ["what", "job s", "eager s", "ratio", "tokens/s", "wall s miss / hit"],
+        rows,
+    )
+    if "cuda" not in devices:
+        print("(no CUDA device: CPU-vs-GPU digest agreement skipped)")
+        return
+    agree = []
+    for name in REFERENCE_MODELS:
+        cpu, cuda = outputs[name, "cpu"], outputs[name, "cuda"]
+        discrete = [k for k in ("ids", "label") if k in cpu]
+        same = all(torch.equal(cpu[k], cuda[k]) for k in discrete) if discrete else ""
+        agree.append([name, digests[name, "cpu"] == digests[name, "cuda"], ", ".join(discrete), same])
+    print_table(
+        "Exact-mode digests, CPU vs CUDA (equal digests are not required across device classes)",
+        ["model", "digests equal", "discrete outputs", "discrete outputs equal"],
+        agree,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.5, help="target compute time of the CPU job")
@@ -183,6 +266,7 @@ def main() -> None:
             gpu_table(args.repeat, Path(tmp))
         else:
             print("(no CUDA device: GPU table skipped)")
+        reference_table(args.repeat, args.threads, Path(tmp))
 
 
 if __name__ == "__main__":
