@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from offchain.chain.protocol import SlashReason
+from offchain.chain.reliability import read_records
 from offchain.devchain import LOCAL_CHAIN_ID
 from tests.browser.market import MATMUL_SPEC, Market, market
 from tests.support.chain import TSR, dev_account
@@ -165,6 +167,18 @@ def test_pages_show_what_the_chain_holds(tmp_path: Path, artifacts, frontend_bui
             assert int(row["emission"]) == expected["emission"][op.address]
             assert int(row["earnings"]) == expected["fees"][op.address] + expected["emission"][op.address]
         assert int(rows[expected["operators"][0].address]["locked"]) == 10 * TSR  # the job being worked on
+        # reliability records: the browser folds the events as offchain.chain.reliability does
+        records = read_records(c)
+        for op in expected["operators"]:
+            row, record = rows[op.address], records[op.address]
+            shown = {k: int(row[k]) for k in ("agreed", "settled", "misses")}
+            assert shown == {"agreed": record.agreed, "settled": record.settled, "misses": record.misses}
+            assert shown == {"agreed": 0 if op.address == liar else 1, "settled": 1, "misses": 0}
+            assert {r: int(row[f"slashed-{r.name.lower().replace('_', '-')}"]) for r in SlashReason} == {
+                r: n for r, n in record.slashes.items()
+            }
+            assert int(row["slashed-wrong-result"]) == (1 if op.address == liar else 0)
+            assert row["agreed-share"] == str(record.agreed_bps) == ("0" if op.address == liar else "10000")
 
         # --- jobs
         assert report["pages"]["jobs"]["jobs"] == {
