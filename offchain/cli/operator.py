@@ -116,12 +116,14 @@ def operator_status(
         typer.Argument(help="Operator address \\[default: the configured key's].", show_default=False),
     ] = None,
 ) -> None:
-    """Show an operator's balances, stake, locks and eligibility.
+    """Show an operator's balances, stake, locks, eligibility and reliability record (from events).
 
     Example: tessera operator status 0x70997970C51812dc3A010C7d01b50e0d17dc79C8
     """
     from rich.table import Table
+    from web3 import Web3
 
+    from offchain.chain.reliability import read_records
     from offchain.requester import format_tsr
 
     client = client_for(ctx, signer=address is None)
@@ -143,4 +145,14 @@ def operator_status(
     for lock_id, amount, at in st.locks:
         ready = "withdrawable" if at <= st.now else f"withdrawable {when(at, st.now)}"
         table.add_row(f"lock {lock_id}", f"{format_tsr(amount)}, {ready}")
+    records = read_records(client.contracts, log_range=state(ctx).settings.log_range_blocks)
+    record = records.get(Web3.to_checksum_address(st.address))
+    if record is not None:
+        share = "" if record.agreed_bps is None else f" ({record.agreed_bps / 100:.0f} %)"
+        table.add_row("record", f"{record.agreed} of {record.settled} settled agreed{share}, "
+                      f"{record.misses} missed, {record.claims} claimed")  # fmt: skip
+        slashes = ", ".join(
+            f"{n} {reason.name.lower().replace('_', ' ')}" for reason, n in record.slashes.items()
+        )
+        table.add_row("slashes by reason", f"{slashes} ({format_tsr(record.slashed_amount)})")
     state(ctx).out.print(table)

@@ -169,6 +169,7 @@ def test_operator_register_stake_unstake_status_and_doctor(deployed):
     assert status.returncode == 0, status.stderr
     assert "150 TSR" in status.stdout  # bonded after unstaking 50
     assert "lock 0" in status.stdout
+    assert "0 missed" in status.stdout  # its reliability record: registered, no claim yet
 
     doctor = run("worker", "doctor", env=me)
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
