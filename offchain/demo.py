@@ -201,7 +201,10 @@ def start_workers(demo: Demo, stack: ExitStack) -> None:
                 "TESSERA_POLL_INTERVAL_S": "0.5",
                 "TESSERA_METRICS_PORT": str(op.metrics_port),
                 "TESSERA_DEVICE": "cpu",
-                "TESSERA_MAX_IN_FLIGHT": "3",
+                # Every worker takes every job at once: with fewer slots than jobs, the liar could be
+                # jailed by the first settlements before it claimed the last job, which then never filled.
+                "TESSERA_MAX_IN_FLIGHT": str(len(WORKLOADS)),
+                "TESSERA_MAX_CLAIMED_UNCOMPUTED": str(len(WORKLOADS)),
                 "OMP_NUM_THREADS": "1",
             }
             # The honest workers are exactly what an operator runs; the liar is the same Worker service
