@@ -1039,6 +1039,27 @@ export const stakingAbi = [
   {
     "stateMutability": "view",
     "type": "function",
+    "name": "stake_share",
+    "inputs": [
+      {
+        "name": "operator",
+        "type": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      },
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
     "name": "locked",
     "inputs": [
       {
@@ -1677,6 +1698,48 @@ export const jobRegistryAbi = [
     "type": "event"
   },
   {
+    "name": "JobEscalated",
+    "inputs": [
+      {
+        "name": "job_id",
+        "type": "uint256",
+        "indexed": true
+      },
+      {
+        "name": "round",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "replicas",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "quorum",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "claim_deadline",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "commit_deadline",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "reveal_deadline",
+        "type": "uint256",
+        "indexed": false
+      }
+    ],
+    "anonymous": false,
+    "type": "event"
+  },
+  {
     "name": "Paused",
     "inputs": [
       {
@@ -1759,6 +1822,66 @@ export const jobRegistryAbi = [
     "stateMutability": "view",
     "type": "function",
     "name": "MAX_REPLICAS",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "MAX_POSTED_REPLICAS",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "MIN_ESCALATION_REPLICAS",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "ESCALATION_STEP",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "MAX_ROUND",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "SELECTION_WIDENING",
     "inputs": [],
     "outputs": [
       {
@@ -2132,6 +2255,18 @@ export const jobRegistryAbi = [
     "outputs": []
   },
   {
+    "stateMutability": "nonpayable",
+    "type": "function",
+    "name": "set_selection_factor",
+    "inputs": [
+      {
+        "name": "new_value",
+        "type": "uint256"
+      }
+    ],
+    "outputs": []
+  },
+  {
     "stateMutability": "view",
     "type": "function",
     "name": "get_job",
@@ -2192,6 +2327,14 @@ export const jobRegistryAbi = [
           },
           {
             "name": "reveal_deadline",
+            "type": "uint256"
+          },
+          {
+            "name": "round",
+            "type": "uint256"
+          },
+          {
+            "name": "first_slot",
             "type": "uint256"
           }
         ]
@@ -2284,6 +2427,48 @@ export const jobRegistryAbi = [
       {
         "name": "",
         "type": "bytes32"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "selected_at",
+    "inputs": [
+      {
+        "name": "job_id",
+        "type": "uint256"
+      },
+      {
+        "name": "operator",
+        "type": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "is_selected",
+    "inputs": [
+      {
+        "name": "job_id",
+        "type": "uint256"
+      },
+      {
+        "name": "operator",
+        "type": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool"
       }
     ]
   },
@@ -2441,6 +2626,30 @@ export const jobRegistryAbi = [
   {
     "stateMutability": "view",
     "type": "function",
+    "name": "DEFAULT_SELECTION_FACTOR",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "MAX_SELECTION_FACTOR",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
     "name": "FEE_TOKEN",
     "inputs": [],
     "outputs": [
@@ -2562,6 +2771,18 @@ export const jobRegistryAbi = [
     "stateMutability": "view",
     "type": "function",
     "name": "terms_version",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "selection_factor",
     "inputs": [],
     "outputs": [
       {
@@ -2998,7 +3219,7 @@ export const stakingConstants = {
 } as const;
 
 export const jobRegistryConstants = {
-  MAX_AMOUNT: 79228162514264337593543950335n,
+  MAX_AMOUNT: 1208925819614629174706175n,
   MIN_WINDOW: 30n,
   MAX_WINDOW: 86400n,
   MAX_COLLATERAL_PER_FEE: 100n,
@@ -3008,7 +3229,14 @@ export const jobRegistryConstants = {
   MAX_LIVENESS_SLASH_BPS: 5000n,
   MAX_MIN_FEE: 1000000000000000000000000n,
   MAX_MIN_COLLATERAL: 1000000000000000000000000n,
+  DEFAULT_SELECTION_FACTOR: 2n,
+  MAX_SELECTION_FACTOR: 64n,
   MAX_REPLICAS: 8n,
+  MAX_POSTED_REPLICAS: 5n,
+  MIN_ESCALATION_REPLICAS: 3n,
+  ESCALATION_STEP: 2n,
+  MAX_ROUND: 2n,
+  SELECTION_WIDENING: 15n,
   UNKNOWN: 0,
   OPEN: 1,
   CLAIMED: 2,

@@ -4,8 +4,9 @@
 @title JobRegistry
 @custom:contract-name JobRegistry
 @license GNU Affero General Public License v3.0 only
-@notice The compute market: requesters post jobs with an escrowed fee; staked operators claim them, commit
-        to a result, reveal it, and are paid when `quorum` reveals agree. Faults are slashed via Staking.
+@notice The compute market: requesters post jobs with an escrowed fee; staked operators selected by stake
+        claim them, commit to a result, reveal it, and are paid when `quorum` reveals agree. Disagreeing
+        reveals escalate the job to fresh replicas; faults are slashed (via Staking) only at the end.
 @dev Lifecycle: Open -> Claimed -> (Committing -> Revealing) -> Completed | Failed; Open -> Cancelled |
      Expired. Committing and Revealing are derived from time and counts (see `get_job().phase`); only
      the other states are stored. Deadlines are fixed at posting: claim, then commit, then reveal, each a
@@ -18,6 +19,19 @@
      Terms are fixed at posting: the protocol fee and both slash rates in force then (a `terms_version`
      the job stores) apply at settlement, whatever governance sets meanwhile. Every slash this registry
      triggers is burned (no beneficiary): nobody, requester or majority, profits from another's slash.
+     Selection: an operator may claim once `selected_at(job, operator)` has passed: a ticket
+     keccak256(seed, job, round, operator) (64 bits) below `replicas * selection_factor * stake / total`,
+     a threshold that widens linearly to 16x by the claim deadline so small networks still fill. The
+     seed is drawn from `block.prevrandao` when the round opens (at posting, or at escalation), so
+     nobody knows it before then; a ticket is bound to the claimant, so a mempool watcher cannot take
+     another's slot, and splitting a stake over identities buys no more expected slots than keeping it.
+     Rounds: round 0 has the posted replicas. A round whose reveals disagree, or that has reveals but
+     no quorum, escalates once its reveal deadline passes: a new round of `replicas + ESCALATION_STEP`
+     fresh replicas (nobody who claimed an earlier round may claim again) and a majority quorum, with
+     new windows and a new seed. The last round (no `MIN_ESCALATION_REPLICAS` slots left, or
+     `MAX_ROUND`) decides: its majority's digest wins across every round; revealers of other digests
+     are slashed at the wrong-result rate and half of it (Staking's `slash_reward_bps`) pays the
+     escalation rounds' agreeing workers; nobody is slashed for a revealed result before then.
      Storage is packed (two words per job) because storage writes dominate the cost of a job.
      Roles: owner (two-step) sets bounded parameters and may pause posting and claiming; pausing never
      blocks commit, reveal, finalize, cancel or expire. Anyone may finalize or expire; a late second
@@ -49,6 +63,11 @@ exports: (
     pausable.paused,
     # job phases (stored states plus the two derived ones) and the replica bound, for frontends
     constants.MAX_REPLICAS,
+    constants.MAX_POSTED_REPLICAS,
+    constants.MIN_ESCALATION_REPLICAS,
+    constants.ESCALATION_STEP,
+    constants.MAX_ROUND,
+    constants.SELECTION_WIDENING,
     constants.UNKNOWN,
     constants.OPEN,
     constants.CLAIMED,
@@ -62,7 +81,7 @@ exports: (
 
 
 # ---------------------------------------------------------------- constants
-MAX_AMOUNT: public(constant(uint256)) = 2**96 - 1  # fee and collateral are packed into 96 bits each
+MAX_AMOUNT: public(constant(uint256)) = 2**80 - 1  # fee and collateral are packed into 80 bits each
 MIN_WINDOW: public(constant(uint256)) = 30  # seconds
 MAX_WINDOW: public(constant(uint256)) = 86_400  # 1 day; Staking.MIN_UNBONDING_PERIOD covers 3 windows + 1 day
 
@@ -74,33 +93,53 @@ MIN_LIVENESS_SLASH_BPS: public(constant(uint256)) = 500  # squatting a slot is n
 MAX_LIVENESS_SLASH_BPS: public(constant(uint256)) = 5_000
 MAX_MIN_FEE: public(constant(uint256)) = 10**24
 MAX_MIN_COLLATERAL: public(constant(uint256)) = 10**24
+DEFAULT_SELECTION_FACTOR: public(constant(uint256)) = 2  # expected selected operators per replica at posting
+MAX_SELECTION_FACTOR: public(constant(uint256)) = 64
 
-# Word layouts (bit offsets). core: requester | state | replicas | quorum | claims | commit mask |
-# reveal mask | reveal window | terms version.  terms: fee | collateral | claim deadline | commit window.
+# Word layouts (bit widths). core: requester 160 | state 4 | round 2 | first slot 4 | base replicas 4 |
+# replicas 4 | quorum 4 | claims 4 | commit mask 8 | reveal mask 8 | terms version 16 | seed 38.
+# terms: fee 80 | collateral 80 | claim deadline 40 | claim window 17 | commit window 17 | reveal window 17.
 # A terms version packs protocol fee | wrong-result slash | liveness slash, 16 bits each.
+MASK2: constant(uint256) = 2**2 - 1
+MASK4: constant(uint256) = 2**4 - 1
 MASK8: constant(uint256) = 2**8 - 1
 MASK16: constant(uint256) = 2**16 - 1
-MASK24: constant(uint256) = 2**24 - 1
+MASK17: constant(uint256) = 2**17 - 1
 MASK40: constant(uint256) = 2**40 - 1
-MASK96: constant(uint256) = 2**96 - 1
+MASK80: constant(uint256) = 2**80 - 1
 MASK160: constant(uint256) = 2**160 - 1
+SEED_SHIFT: constant(uint256) = 218  # the seed is the top 38 bits of the core word
 
 
 # ---------------------------------------------------------------- types
 struct Job:
     requester: address
     state: uint8
-    replicas: uint256
-    quorum: uint256
-    claims: uint256
+    round: uint256  # 0 as posted; each escalation adds one
+    first: uint256  # claimant slot where the current round starts
+    base: uint256  # replicas of round 0 (slots below it are round 0's)
+    replicas: uint256  # of the current round
+    quorum: uint256  # of the current round
+    claims: uint256  # slots taken, every round together
     commit_mask: uint256  # bit i: claimant i committed
     reveal_mask: uint256  # bit i: claimant i revealed
     fee: uint256
     collateral: uint256
-    claim_deadline: uint256
+    claim_window: uint256
+    commit_window: uint256
+    reveal_window: uint256
+    claim_deadline: uint256  # of the current round; the other two follow from the windows
     commit_deadline: uint256
     reveal_deadline: uint256
     terms_version: uint256  # the governance terms in force at posting
+    seed: uint256  # the current round's selection seed
+
+
+struct Tally:
+    winner: bytes32  # the digest with the round's quorum, if any
+    agreeing: uint256  # the round's reveals of `winner`
+    revealed: bool  # the round has at least one reveal
+    disputed: bool  # the round has reveals but no quorum, or a reveal other than `winner`
 
 
 # ---------------------------------------------------------------- immutables
@@ -128,6 +167,8 @@ min_collateral: public(uint256)
 # Every change of protocol_fee_bps or a slash rate makes a new version; a job keeps the one it was posted under.
 terms_version: public(uint256)
 _terms_at: HashMap[uint256, uint256]
+# Expected selected operators per replica when a round opens (before widening).
+selection_factor: public(uint256)
 
 
 # ---------------------------------------------------------------- constructor
@@ -164,6 +205,7 @@ def __init__(fee_token: address, staking: address, emitter: address, protocol_fe
     self._set_min_fee(min_fee)
     self._set_min_collateral(min_collateral)
     self._new_terms_version()
+    self._set_selection_factor(DEFAULT_SELECTION_FACTOR)
 
 
 # ---------------------------------------------------------------- external: requesters
@@ -175,7 +217,7 @@ def post_job(spec_cid: String[100], spec_digest: bytes32, fee: uint256, replicas
     @param spec_cid IPFS CID of the job spec (JSON).
     @param spec_digest sha256 of the spec bytes: workers check the spec against it.
     @param fee Paid to the agreeing workers, less the protocol fee. At least `min_fee`.
-    @param replicas Workers that may claim, 1..MAX_REPLICAS.
+    @param replicas Workers that may claim, 1..MAX_POSTED_REPLICAS (the other slots are for escalation).
     @param quorum Agreeing reveals needed; a strict majority of `replicas`.
     @param collateral Stake each claimant locks; at least `min_collateral`, at most
            `MAX_COLLATERAL_PER_FEE` times the fee.
@@ -188,7 +230,7 @@ def post_job(spec_cid: String[100], spec_digest: bytes32, fee: uint256, replicas
     assert len(spec_cid) > 0, "registry: empty spec cid"
     assert spec_digest != empty(bytes32), "registry: empty spec digest"
     assert fee >= self.min_fee and fee <= MAX_AMOUNT, "registry: fee out of bounds"
-    assert replicas >= 1 and replicas <= constants.MAX_REPLICAS, "registry: replicas out of bounds"
+    assert replicas >= 1 and replicas <= constants.MAX_POSTED_REPLICAS, "registry: replicas out of bounds"
     assert quorum * 2 > replicas and quorum <= replicas, "registry: quorum must be a majority of replicas"
     assert collateral >= self.min_collateral and collateral <= MAX_AMOUNT, "registry: collateral out of bounds"
     assert collateral <= fee * MAX_COLLATERAL_PER_FEE, "registry: collateral above 100 x the fee"
@@ -206,6 +248,9 @@ def post_job(spec_cid: String[100], spec_digest: bytes32, fee: uint256, replicas
     job: Job = Job(
         requester=msg.sender,
         state=constants.OPEN,
+        round=0,
+        first=0,
+        base=replicas,
         replicas=replicas,
         quorum=quorum,
         claims=0,
@@ -213,18 +258,17 @@ def post_job(spec_cid: String[100], spec_digest: bytes32, fee: uint256, replicas
         reveal_mask=0,
         fee=fee,
         collateral=collateral,
+        claim_window=claim_window,
+        commit_window=commit_window,
+        reveal_window=reveal_window,
         claim_deadline=block.timestamp + claim_window,
         commit_deadline=block.timestamp + claim_window + commit_window,
         reveal_deadline=block.timestamp + claim_window + commit_window + reveal_window,
         terms_version=self.terms_version,
+        seed=self._draw_seed(job_id, 0),
     )
     self._store_core(job_id, job)
-    self._terms[job_id] = (
-        fee
-        | (collateral << 96)
-        | (job.claim_deadline << 192)
-        | (commit_window << 232)
-    )
+    self._store_terms(job_id, job)
     log IJobRegistry.JobPosted(
         job_id=job_id,
         requester=msg.sender,
@@ -271,7 +315,8 @@ def expire(job_id: uint256):
 @external
 def claim(job_id: uint256):
     """
-    @notice Take one of the job's replica slots, locking `collateral` of the caller's free stake.
+    @notice Take one of the current round's replica slots, locking `collateral` of the caller's free stake.
+            The caller must be selected (`selected_at` has passed) and must not have claimed an earlier round.
     @param job_id The job.
     """
     job: Job = self._claim(job_id)
@@ -290,7 +335,9 @@ def commit(job_id: uint256, commitment: bytes32):
     assert job.state == constants.CLAIMED, "registry: job not in progress"
     assert block.timestamp < job.commit_deadline, "registry: commit deadline passed"
     assert commitment != empty(bytes32), "registry: empty commitment"
-    self._commit(job_id, job, self._index_of(job_id, job, msg.sender), commitment)
+    index: uint256 = self._index_of(job_id, job, msg.sender)
+    assert index >= job.first, "registry: claimed in an earlier round"
+    self._commit(job_id, job, index, commitment)
 
 
 @external
@@ -322,30 +369,42 @@ def reveal(job_id: uint256, result_digest: bytes32, result_cid: String[100], sal
 def reveal_and_finalize(job_id: uint256, result_digest: bytes32, result_cid: String[100], salt: bytes32) -> bool:
     """
     @notice `reveal`, then settle the job in the same transaction when this was the last reveal owed (every
-            committer has now revealed): the last revealer saves a separate `finalize` transaction.
+            committer of the round has now revealed) and the round agrees: the last revealer saves a
+            separate `finalize` transaction. A disagreeing round waits for its reveal deadline (`finalize`).
     @param job_id The job.
     @param result_digest sha256 of the canonical result bytes.
     @param result_cid IPFS CID of the result bytes, as committed.
     @param salt The salt used in the commitment.
-    @return True if the job was settled (Completed or Failed), False if reveals are still owed.
+    @return True if the job was settled (Completed or Failed), False if reveals are still owed or the round
+            disagrees (it escalates at its reveal deadline).
     """
     job: Job = self._reveal(job_id, result_digest, result_cid, salt)
-    if job.reveal_mask != job.commit_mask:
+    mask: uint256 = self._round_mask(job)
+    if job.reveal_mask & mask != job.commit_mask & mask:
         return False
-    self._settle(job_id, job)
+    tally: Tally = self._tally(job_id, job)
+    if tally.disputed and self._can_escalate(job):
+        return False
+    self._settle(job_id, job, tally)
     return True
 
 
 @external
 def finalize(job_id: uint256):
     """
-    @notice Settle a job once every committer revealed or the reveal deadline passed. Anyone. On a job
-            already Completed or Failed (a second finalizer lost the race) it only logs `JobAlreadySettled`.
-    @dev Terms are the job's (`job_terms`). With `quorum` equal reveals: Completed; the agreeing workers
-         share the fee less the protocol fee (burned) and earn work points (their share of that burn).
-         Otherwise: Failed and the fee is refunded, nothing more. Either way a claimant that revealed a
-         rejected result (Completed only) or committed and withheld its reveal is slashed at the
-         wrong-result rate and jailed; one that never committed at the liveness rate. Slashes are burned.
+    @notice Close the job's current round once every committer of it revealed or its reveal deadline
+            passed: settle the job, or escalate it to a new round. Anyone. On a job already Completed or
+            Failed (a second finalizer lost the race) it only logs `JobAlreadySettled`.
+    @dev Terms are the job's (`job_terms`). A round whose revealers all agree, at least `quorum` of them,
+         settles: Completed. A round with reveals that disagree or fall short of the quorum escalates
+         (`JobEscalated`) once its reveal deadline passed, while slots and rounds remain; the last round
+         settles on its own majority: Completed if it has one, else Failed and the fee is refunded.
+         On Completed the workers (every round) that revealed the winning digest share the fee less the
+         protocol fee (burned) and earn work points; revealers of another digest are slashed at the
+         wrong-result rate and jailed. Whatever the outcome, a claimant that committed and withheld its
+         reveal is slashed at the wrong-result rate and jailed, one that never committed at the liveness
+         rate. Slashes are burned, except that in an escalated job `slash_reward_bps` of the wrong-result
+         and withheld slashes pays the escalation rounds' agreeing workers.
     @param job_id The job.
     """
     job: Job = self._load(job_id)
@@ -354,9 +413,15 @@ def finalize(job_id: uint256):
         return
     assert job.state == constants.CLAIMED, "registry: job not in progress"
     assert self._reveal_open(job), "registry: reveal not open"
-    assert job.reveal_mask == job.commit_mask or block.timestamp >= job.reveal_deadline, \
-        "registry: reveals pending"
-    self._settle(job_id, job)
+    mask: uint256 = self._round_mask(job)
+    past_deadline: bool = block.timestamp >= job.reveal_deadline
+    assert job.reveal_mask & mask == job.commit_mask & mask or past_deadline, "registry: reveals pending"
+    tally: Tally = self._tally(job_id, job)
+    if tally.disputed and self._can_escalate(job):
+        assert past_deadline, "registry: reveals disagree; the round escalates at its reveal deadline"
+        self._escalate(job_id, job)
+        return
+    self._settle(job_id, job, tally)
 
 
 # ---------------------------------------------------------------- external: governance
@@ -434,16 +499,30 @@ def set_min_collateral(new_value: uint256):
     self._set_min_collateral(new_value)
 
 
+@external
+def set_selection_factor(new_value: uint256):
+    """
+    @notice Set how many operators per replica a round selects when it opens (before widening): higher
+            fills faster on a network with idle stake, lower makes a stake minority's majority rarer.
+            Owner only, 1..MAX_SELECTION_FACTOR. Applies to claims from now on.
+    @param new_value Operators per replica.
+    """
+    ownable._check_owner()
+    self._set_selection_factor(new_value)
+
+
 # ---------------------------------------------------------------- views
 @view
 @external
 def get_job(job_id: uint256) -> IJobRegistry.JobView:
     """
-    @notice A job's terms, counts, deadlines and current phase (0 if it does not exist).
+    @notice A job's terms, current round (its replicas, quorum, counts and deadlines; `first_slot` is the
+            round's first index in `claimants`) and current phase (0 if it does not exist).
     @param job_id The job.
     @return The job.
     """
     job: Job = self._load(job_id)
+    mask: uint256 = self._round_mask(job)
     return IJobRegistry.JobView(
         requester=job.requester,
         phase=self._phase(job),
@@ -451,12 +530,14 @@ def get_job(job_id: uint256) -> IJobRegistry.JobView:
         collateral=job.collateral,
         replicas=job.replicas,
         quorum=job.quorum,
-        claims=job.claims,
-        commits=self._popcount(job.commit_mask),
-        reveals=self._popcount(job.reveal_mask),
+        claims=job.claims - job.first,
+        commits=self._popcount(job.commit_mask & mask),
+        reveals=self._popcount(job.reveal_mask & mask),
         claim_deadline=job.claim_deadline,
         commit_deadline=job.commit_deadline,
         reveal_deadline=job.reveal_deadline,
+        round=job.round,
+        first_slot=job.first,
     )
 
 
@@ -464,7 +545,7 @@ def get_job(job_id: uint256) -> IJobRegistry.JobView:
 @external
 def claimants(job_id: uint256) -> DynArray[address, constants.MAX_REPLICAS]:
     """
-    @notice The job's claimants in claim order.
+    @notice The job's claimants in claim order, every round (see `get_job().first_slot`).
     @param job_id The job.
     @return Their addresses.
     """
@@ -516,6 +597,38 @@ def commitment_for(job_id: uint256, worker: address, result_digest: bytes32, res
 
 @view
 @external
+def selected_at(job_id: uint256, operator: address) -> uint256:
+    """
+    @notice When `operator` becomes selected for the job's current round: the earliest block timestamp at
+            which its claim passes selection. Selection widens with time, so this is fixed for a round
+            unless stakes change. A claim also needs the round open, a free slot and free stake.
+    @param job_id The job.
+    @param operator The operator.
+    @return A timestamp; at or after the claim deadline means not in this round; max_value(uint256) for an
+            operator with no bonded stake or an unknown job.
+    """
+    if job_id == 0 or job_id > self.job_count:
+        return max_value(uint256)
+    return self._selected_at(job_id, self._load(job_id), operator)
+
+
+@view
+@external
+def is_selected(job_id: uint256, operator: address) -> bool:
+    """
+    @notice Whether `operator` passes selection for the job's current round now (see `selected_at`).
+    @param job_id The job.
+    @param operator The operator.
+    @return True when selected now and the round's claim window is open.
+    """
+    if job_id == 0 or job_id > self.job_count:
+        return False
+    job: Job = self._load(job_id)
+    return block.timestamp < job.claim_deadline and block.timestamp >= self._selected_at(job_id, job, operator)
+
+
+@view
+@external
 def job_terms(job_id: uint256) -> IJobRegistry.JobTerms:
     """
     @notice The governance terms a job settles under: those in force when it was posted.
@@ -540,9 +653,11 @@ def _claim(job_id: uint256) -> Job:
     job: Job = self._load(job_id)
     assert job.state == constants.OPEN or job.state == constants.CLAIMED, "registry: job not claimable"
     assert block.timestamp < job.claim_deadline, "registry: claim window closed"
-    assert job.claims < job.replicas, "registry: all replicas claimed"
+    assert job.claims - job.first < job.replicas, "registry: all replicas claimed"
     for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
         assert self._claimants[job_id][i] != msg.sender, "registry: already claimed"
+    assert block.timestamp >= self._selected_at(job_id, job, msg.sender), \
+        "registry: not selected for this job yet (see selected_at)"
     extcall IStaking(STAKING).lock_collateral(msg.sender, job.collateral)
     self._claimants[job_id][job.claims] = msg.sender
     log IJobRegistry.JobClaimed(job_id=job_id, worker=msg.sender, index=job.claims)
@@ -569,6 +684,7 @@ def _reveal(job_id: uint256, result_digest: bytes32, result_cid: String[100], sa
     assert block.timestamp < job.reveal_deadline, "registry: reveal deadline passed"
     assert len(result_cid) > 0, "registry: empty result cid"
     index: uint256 = self._index_of(job_id, job, msg.sender)
+    assert index >= job.first, "registry: claimed in an earlier round"
     bit: uint256 = 1 << index
     assert job.commit_mask & bit != 0, "registry: no commitment"
     assert job.reveal_mask & bit == 0, "registry: already revealed"
@@ -583,8 +699,65 @@ def _reveal(job_id: uint256, result_digest: bytes32, result_cid: String[100], sa
     return job
 
 
+@view
 @internal
-def _settle(job_id: uint256, job: Job):
+def _tally(job_id: uint256, job: Job) -> Tally:
+    # the current round's vote: a digest with `quorum` reveals (a strict majority: at most one can), and
+    # whether any reveal of the round differs from it
+    mask: uint256 = self._round_mask(job) & job.reveal_mask
+    tally: Tally = empty(Tally)
+    if mask == 0:
+        return tally
+    tally.revealed = True
+    for i: uint256 in range(job.first, job.claims, bound=constants.MAX_REPLICAS):
+        if mask & (1 << i) == 0:
+            continue
+        seal: bytes32 = self._seals[job_id][i]
+        votes: uint256 = 0
+        for j: uint256 in range(job.first, job.claims, bound=constants.MAX_REPLICAS):
+            if mask & (1 << j) != 0 and self._seals[job_id][j] == seal:
+                votes += 1
+        if votes >= job.quorum:
+            tally.winner = seal
+            tally.agreeing = votes
+            break
+    tally.disputed = tally.agreeing != self._popcount(mask)
+    return tally
+
+
+@view
+@internal
+def _can_escalate(job: Job) -> bool:
+    return job.round < constants.MAX_ROUND and constants.MAX_REPLICAS - job.claims >= constants.MIN_ESCALATION_REPLICAS
+
+
+@internal
+def _escalate(job_id: uint256, job: Job):
+    # a fresh round: new slots after every earlier claimant, a larger majority quorum, new windows, new seed
+    job.round += 1
+    job.first = job.claims
+    job.replicas = min(job.replicas + constants.ESCALATION_STEP, constants.MAX_REPLICAS - job.claims)
+    job.quorum = job.replicas // 2 + 1
+    job.claim_deadline = block.timestamp + job.claim_window
+    job.commit_deadline = job.claim_deadline + job.commit_window
+    job.reveal_deadline = job.commit_deadline + job.reveal_window
+    job.seed = self._draw_seed(job_id, job.round)
+    self._store_core(job_id, job)
+    self._store_terms(job_id, job)
+    log IJobRegistry.JobEscalated(
+        job_id=job_id,
+        round=job.round,
+        replicas=job.replicas,
+        quorum=job.quorum,
+        claim_deadline=job.claim_deadline,
+        commit_deadline=job.commit_deadline,
+        reveal_deadline=job.reveal_deadline,
+    )
+
+
+@internal
+def _settle(job_id: uint256, job: Job, tally: Tally):
+    # the job's end: the current round's winner (if it has a quorum) is the result across every round
     terms: uint256 = self._terms_at[job.terms_version]
     wrong_slash: uint256 = job.collateral * ((terms >> 16) & MASK16) // constants.BPS
     liveness_slash: uint256 = job.collateral * ((terms >> 32) & MASK16) // constants.BPS
@@ -593,67 +766,83 @@ def _settle(job_id: uint256, job: Job):
     for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
         workers.append(self._claimants[job_id][i])
         seals.append(self._seals[job_id][i])
-    winner: bytes32 = empty(bytes32)
-    agreeing: uint256 = 0
-    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
-        if job.reveal_mask & (1 << i) == 0:
-            continue
-        votes: uint256 = 0
-        for j: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
-            if job.reveal_mask & (1 << j) != 0 and seals[j] == seals[i]:
-                votes += 1
-        if votes >= job.quorum:  # a strict majority: at most one digest can reach it
-            winner = seals[i]
-            agreeing = votes
-            break
+    # an escalated job pays the escalation rounds from the faulty workers' slashes; otherwise all is burned
+    bounty_to: address = empty(address)
+    if job.round > 0:
+        bounty_to = self
 
-    if agreeing == 0:
+    if tally.agreeing == 0:
         job.state = constants.FAILED
         self._store_core(job_id, job)
         for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
             extcall IStaking(STAKING).unlock_collateral(workers[i], job.collateral)
             bit: uint256 = 1 << i
             if job.reveal_mask & bit != 0:
-                continue  # without a quorum nobody can tell a revealer wrong
+                continue  # without a final quorum nobody can tell a revealer wrong
             if job.commit_mask & bit != 0:
-                self._slash(workers[i], wrong_slash, job_id, constants.REASON_WITHHELD)
+                self._slash(workers[i], wrong_slash, job_id, constants.REASON_WITHHELD, empty(address))
             else:
-                self._slash(workers[i], liveness_slash, job_id, constants.REASON_LIVENESS)
+                self._slash(workers[i], liveness_slash, job_id, constants.REASON_LIVENESS, empty(address))
         self._send(FEE_TOKEN, job.requester, job.fee)
         log IJobRegistry.JobFailed(job_id=job_id, refunded=job.fee)
         return
 
+    winner: bytes32 = tally.winner
+    agreeing: uint256 = 0
+    escalation_agreeing: uint256 = 0
+    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
+        if job.reveal_mask & (1 << i) != 0 and seals[i] == winner:
+            agreeing += 1
+            if i >= job.base:
+                escalation_agreeing += 1
+
     job.state = constants.COMPLETED
     self._store_core(job_id, job)
+    # faults first: in an escalated job their reward share funds the escalation rounds' agreeing workers
+    bounty: uint256 = 0
+    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
+        worker: address = workers[i]
+        bit: uint256 = 1 << i
+        extcall IStaking(STAKING).unlock_collateral(worker, job.collateral)
+        if job.reveal_mask & bit != 0 and seals[i] == winner:
+            continue
+        if job.reveal_mask & bit != 0:
+            bounty += self._slash(worker, wrong_slash, job_id, constants.REASON_WRONG_RESULT, bounty_to)
+        elif job.commit_mask & bit != 0:
+            bounty += self._slash(worker, wrong_slash, job_id, constants.REASON_WITHHELD, bounty_to)
+        else:
+            self._slash(worker, liveness_slash, job_id, constants.REASON_LIVENESS, empty(address))
+
     protocol_fee: uint256 = job.fee * (terms & MASK16) // constants.BPS
     pool: uint256 = job.fee - protocol_fee
     share: uint256 = pool // agreeing
     # Work points are the burned protocol fee, split like the pool: an epoch's points then equal its burn
     # exactly, so emission (at most the burn) can never mint a self-dealer more than it burned.
     point_share: uint256 = protocol_fee // agreeing
+    bounty_share: uint256 = 0
+    if escalation_agreeing > 0:
+        bounty_share = bounty // escalation_agreeing
     paid_workers: DynArray[address, constants.MAX_REPLICAS] = []
     points: DynArray[uint256, constants.MAX_REPLICAS] = []
+    bounty_paid: bool = False
     for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
-        worker: address = workers[i]
-        bit: uint256 = 1 << i
-        extcall IStaking(STAKING).unlock_collateral(worker, job.collateral)
-        if job.reveal_mask & bit != 0 and seals[i] == winner:
-            # the first agreeing worker also takes the rounding remainder, so the parts sum to the fee
-            amount: uint256 = share
-            earned: uint256 = point_share
-            if len(paid_workers) == 0:
-                amount += pool - share * agreeing
-                earned += protocol_fee - point_share * agreeing
-            paid_workers.append(worker)
-            points.append(earned)
-            self._send(FEE_TOKEN, worker, amount)
-            log IJobRegistry.WorkerPaid(job_id=job_id, worker=worker, amount=amount)
-        elif job.reveal_mask & bit != 0:
-            self._slash(worker, wrong_slash, job_id, constants.REASON_WRONG_RESULT)
-        elif job.commit_mask & bit != 0:
-            self._slash(worker, wrong_slash, job_id, constants.REASON_WITHHELD)
-        else:
-            self._slash(worker, liveness_slash, job_id, constants.REASON_LIVENESS)
+        if job.reveal_mask & (1 << i) == 0 or seals[i] != winner:
+            continue
+        # the first agreeing worker also takes the rounding remainders, so the parts sum exactly
+        amount: uint256 = share
+        earned: uint256 = point_share
+        if len(paid_workers) == 0:
+            amount += pool - share * agreeing
+            earned += protocol_fee - point_share * agreeing
+        if i >= job.base:
+            amount += bounty_share
+            if not bounty_paid:
+                amount += bounty - bounty_share * escalation_agreeing
+                bounty_paid = True
+        paid_workers.append(workers[i])
+        points.append(earned)
+        self._send(FEE_TOKEN, workers[i], amount)
+        log IJobRegistry.WorkerPaid(job_id=job_id, worker=workers[i], amount=amount)
     if protocol_fee > 0:
         extcall IBurnableToken(FEE_TOKEN).burn(protocol_fee)
     extcall IRewardEmitter(EMITTER).record_work(paid_workers, points, protocol_fee)
@@ -666,22 +855,30 @@ def _settle(job_id: uint256, job: Job):
 def _load(job_id: uint256) -> Job:
     core: uint256 = self._core[job_id]
     terms: uint256 = self._terms[job_id]
-    claim_deadline: uint256 = (terms >> 192) & MASK40
-    commit_deadline: uint256 = claim_deadline + (terms >> 232)
+    claim_deadline: uint256 = (terms >> 160) & MASK40
+    commit_window: uint256 = (terms >> 217) & MASK17
+    reveal_window: uint256 = (terms >> 234) & MASK17
     return Job(
         requester=convert(core & MASK160, address),
-        state=convert((core >> 160) & MASK8, uint8),
-        replicas=(core >> 168) & MASK8,
-        quorum=(core >> 176) & MASK8,
-        claims=(core >> 184) & MASK8,
-        commit_mask=(core >> 192) & MASK8,
-        reveal_mask=(core >> 200) & MASK8,
-        fee=terms & MASK96,
-        collateral=(terms >> 96) & MASK96,
+        state=convert((core >> 160) & MASK4, uint8),
+        round=(core >> 164) & MASK2,
+        first=(core >> 166) & MASK4,
+        base=(core >> 170) & MASK4,
+        replicas=(core >> 174) & MASK4,
+        quorum=(core >> 178) & MASK4,
+        claims=(core >> 182) & MASK4,
+        commit_mask=(core >> 186) & MASK8,
+        reveal_mask=(core >> 194) & MASK8,
+        fee=terms & MASK80,
+        collateral=(terms >> 80) & MASK80,
+        claim_window=(terms >> 200) & MASK17,
+        commit_window=commit_window,
+        reveal_window=reveal_window,
         claim_deadline=claim_deadline,
-        commit_deadline=commit_deadline,
-        reveal_deadline=commit_deadline + ((core >> 208) & MASK24),
-        terms_version=core >> 232,
+        commit_deadline=claim_deadline + commit_window,
+        reveal_deadline=claim_deadline + commit_window + reveal_window,
+        terms_version=(core >> 202) & MASK16,
+        seed=core >> SEED_SHIFT,
     )
 
 
@@ -690,14 +887,62 @@ def _store_core(job_id: uint256, job: Job):
     self._core[job_id] = (
         convert(job.requester, uint256)
         | (convert(job.state, uint256) << 160)
-        | (job.replicas << 168)
-        | (job.quorum << 176)
-        | (job.claims << 184)
-        | (job.commit_mask << 192)
-        | (job.reveal_mask << 200)
-        | ((job.reveal_deadline - job.commit_deadline) << 208)
-        | (job.terms_version << 232)
+        | (job.round << 164)
+        | (job.first << 166)
+        | (job.base << 170)
+        | (job.replicas << 174)
+        | (job.quorum << 178)
+        | (job.claims << 182)
+        | (job.commit_mask << 186)
+        | (job.reveal_mask << 194)
+        | (job.terms_version << 202)
+        | (job.seed << SEED_SHIFT)
     )
+
+
+@internal
+def _store_terms(job_id: uint256, job: Job):
+    self._terms[job_id] = (
+        job.fee
+        | (job.collateral << 80)
+        | (job.claim_deadline << 160)
+        | (job.claim_window << 200)
+        | (job.commit_window << 217)
+        | (job.reveal_window << 234)
+    )
+
+
+@view
+@internal
+def _draw_seed(job_id: uint256, round: uint256) -> uint256:
+    # unknown to anyone but the block's proposer before the round opens; 38 bits fit the core word
+    return convert(keccak256(abi_encode(block.prevrandao, job_id, round)), uint256) >> SEED_SHIFT
+
+
+@view
+@internal
+def _selected_at(job_id: uint256, job: Job, operator: address) -> uint256:
+    # Selected at time t when ticket * total * window < k * stake * 2^64 * (window + WIDENING * (t - opened)),
+    # ticket a 64-bit hash, k = replicas * selection_factor: probability k * stake / total at opening.
+    stake: uint256 = 0
+    total: uint256 = 0
+    stake, total = staticcall IStaking(STAKING).stake_share(operator)
+    if stake == 0:
+        return max_value(uint256)
+    ticket: uint256 = convert(keccak256(abi_encode(job.seed, job_id, job.round, operator)), uint256) >> 192
+    opened: uint256 = job.claim_deadline - job.claim_window
+    need: uint256 = ticket * total * job.claim_window
+    have: uint256 = (job.replicas * self.selection_factor * stake) << 64
+    if have * job.claim_window > need:
+        return opened
+    return opened + (need - have * job.claim_window) // (have * constants.SELECTION_WIDENING) + 1
+
+
+@pure
+@internal
+def _round_mask(job: Job) -> uint256:
+    # the slots claimed in the current round
+    return ((1 << job.claims) - 1) ^ ((1 << job.first) - 1)
 
 
 @view
@@ -705,8 +950,9 @@ def _store_core(job_id: uint256, job: Job):
 def _reveal_open(job: Job) -> bool:
     if block.timestamp >= job.commit_deadline:
         return True
-    claims_closed: bool = job.claims == job.replicas or block.timestamp >= job.claim_deadline
-    return claims_closed and job.commit_mask == (1 << job.claims) - 1
+    mask: uint256 = self._round_mask(job)
+    claims_closed: bool = job.claims - job.first == job.replicas or block.timestamp >= job.claim_deadline
+    return claims_closed and job.commit_mask & mask == mask
 
 
 @view
@@ -716,7 +962,7 @@ def _phase(job: Job) -> uint8:
         return job.state
     if self._reveal_open(job):
         return constants.REVEALING
-    if job.claims == job.replicas or block.timestamp >= job.claim_deadline:
+    if job.claims - job.first == job.replicas or block.timestamp >= job.claim_deadline:
         return constants.COMMITTING
     return constants.CLAIMED
 
@@ -754,9 +1000,9 @@ def _close_unclaimed(job_id: uint256, job: Job, state: uint8):
 
 
 @internal
-def _slash(worker: address, amount: uint256, job_id: uint256, reason: uint8):
-    # no beneficiary: Staking burns the whole slash
-    extcall IStaking(STAKING).slash(worker, amount, job_id, reason, empty(address))
+def _slash(worker: address, amount: uint256, job_id: uint256, reason: uint8, beneficiary: address) -> uint256:
+    # no beneficiary: Staking burns the whole slash; else it sends `slash_reward_bps` of it there
+    return extcall IStaking(STAKING).slash(worker, amount, job_id, reason, beneficiary)
 
 
 @internal
@@ -792,11 +1038,18 @@ def _set_liveness_slash_bps(new_value: uint256):
 @internal
 def _new_terms_version():
     version: uint256 = self.terms_version + 1
-    assert version <= MASK24, "registry: too many terms versions"  # 24 bits in a job's core word
+    assert version <= MASK16, "registry: too many terms versions"  # 16 bits in a job's core word
     self.terms_version = version
     self._terms_at[version] = (
         self.protocol_fee_bps | (self.wrong_result_slash_bps << 16) | (self.liveness_slash_bps << 32)
     )
+
+
+@internal
+def _set_selection_factor(new_value: uint256):
+    assert new_value >= 1 and new_value <= MAX_SELECTION_FACTOR, "registry: selection_factor out of bounds"
+    self.selection_factor = new_value
+    log IJobRegistry.ParameterChanged(name="selection_factor", value=new_value)
 
 
 @internal

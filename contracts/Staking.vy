@@ -388,6 +388,19 @@ def bonded(operator: address) -> uint256:
 
 @view
 @external
+def stake_share(operator: address) -> (uint256, uint256):
+    """
+    @notice The operator's weight in job selection and the whole: its bonded stake and `total_bonded`.
+    @dev JobRegistry selects claimants with probability proportional to the first over the second, so
+         splitting a stake over many identities buys no more selection than keeping it whole.
+    @param operator The operator.
+    @return (bonded stake of `operator`, total bonded stake of every operator).
+    """
+    return self._stakes[operator] % HALF_WORD, self.total_bonded
+
+
+@view
+@external
 def locked(operator: address) -> uint256:
     """
     @notice Collateral locked by `operator`'s claimed jobs (part of `bonded`).

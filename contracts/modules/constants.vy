@@ -13,7 +13,12 @@
 
 # ---------------------------------------------------------------- constants
 BPS: public(constant(uint256)) = 10_000  # basis points in a whole
-MAX_REPLICAS: public(constant(uint256)) = 8  # replica slots per job; bounds every per-job loop
+MAX_REPLICAS: public(constant(uint256)) = 8  # replica slots per job, all rounds together; bounds every per-job loop
+MAX_POSTED_REPLICAS: public(constant(uint256)) = 5  # replicas a job may ask for: leaves room to escalate once
+MIN_ESCALATION_REPLICAS: public(constant(uint256)) = 3  # smallest escalation round (quorum 2)
+ESCALATION_STEP: public(constant(uint256)) = 2  # an escalation round has this many more replicas than the last
+MAX_ROUND: public(constant(uint256)) = 2  # rounds are 0 (as posted), 1 and 2 (escalations)
+SELECTION_WIDENING: public(constant(uint256)) = 15  # the selection threshold grows to 16x by the claim deadline
 
 # Job phases. Stored states, plus COMMITTING and REVEALING that `get_job().phase` derives from time and counts.
 UNKNOWN: public(constant(uint8)) = 0  # no such job

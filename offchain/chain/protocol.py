@@ -8,7 +8,12 @@ from enum import IntEnum
 from typing import Final
 
 BPS: Final = 10_000  # basis points in a whole
-MAX_REPLICAS: Final = 8  # replica slots per job; bounds every per-job loop
+MAX_REPLICAS: Final = 8  # replica slots per job, all rounds together; bounds every per-job loop
+MAX_POSTED_REPLICAS: Final = 5  # replicas a job may ask for: leaves room to escalate once
+MIN_ESCALATION_REPLICAS: Final = 3  # smallest escalation round (quorum 2)
+ESCALATION_STEP: Final = 2  # an escalation round has this many more replicas than the last
+MAX_ROUND: Final = 2  # rounds are 0 (as posted), 1 and 2 (escalations)
+SELECTION_WIDENING: Final = 15  # the selection threshold grows to 16x by the claim deadline
 
 
 class Phase(IntEnum):
