@@ -34,6 +34,10 @@ DEFAULTS = {
     "min_collateral": 10 * TSR,
 }
 
+# JobRegistry's selection bounds (DEFAULT_SELECTION_FACTOR is what the contract starts with).
+DEFAULT_SELECTION_FACTOR = 2
+MAX_SELECTION_FACTOR = 64
+
 settings.register_profile(
     "quick",
     max_examples=50,
@@ -102,10 +106,20 @@ def deploy_protocol(
     registry_deployer,
     governance,
     fee_token=None,
+    selection_factor: int | None = MAX_SELECTION_FACTOR,
     **overrides,
 ) -> Protocol:
     """Deploy and wire the four contracts as scripts/deploy.py does (`offchain.deployment`). A `fee_token`
-    (a test token) is also the stake and emission token: the registry refuses a mix."""
+    (a test token) is also the stake and emission token: the registry refuses a mix.
+
+    `selection_factor`: governance then sets the registry's selection factor to it; the default is
+    MAX_SELECTION_FACTOR, `None` keeps the contract's DEFAULT_SELECTION_FACTOR (2). Selection is pinned by
+    its own tests (registry/test_selected_at.py, test_is_selected.py, test_escalation.py); the other unit
+    tests exercise other behaviour with every staked operator selected at once: an operator is selected at
+    a round's opening with probability replicas x factor x stake / total bonded, so with equal stakes
+    (4 or 8 operators) 64 x replicas x 1/8 >= 1 and nobody waits. A test with an operator whose stake is
+    small among big ones may still find it unselected: it warps within the claim window (`selected_at`)
+    or bonds more."""
     p = {**DEFAULTS, **overrides}
     deployers = {
         "TesseraToken": token_deployer,
@@ -120,6 +134,9 @@ def deploy_protocol(
     token, staking, emitter, registry = (
         c[n] for n in ("TesseraToken", "Staking", "RewardEmitter", "JobRegistry")
     )
+    if selection_factor is not None:
+        with boa.env.prank(governance):
+            registry.set_selection_factor(selection_factor)
     return Protocol(token, staking, emitter, registry, governance)
 
 
