@@ -25,6 +25,11 @@ from offchain.chain.protocol import MAX_REPLICAS, Phase
 
 # Gas to set a cold zero storage slot non-zero (EIP-2929 + EIP-2200): the most a slot no estimate saw can add.
 FRESH_SLOT_GAS = 22_100
+# Settlement that an estimate may not have seen (`reveal_and_finalize` estimated while other reveals were
+# still owed, mined after they landed): a fixed part, a part per claimant (pay or slash, collateral
+# unlock) and the emitter's fresh slots of a new epoch (one per claimant and one for the totals).
+SETTLE_BASE_GAS = 60_000
+SETTLE_PER_CLAIMANT_GAS = 35_000
 MAX_CLAIM_EPOCHS = 32
 
 
@@ -265,6 +270,16 @@ class Tessera:
     def reveal(self, job_id: int, result_digest: bytes, result_cid: str, salt: bytes) -> Call:
         return self._call(self.registry, "reveal", job_id, result_digest, result_cid, salt)
 
+    def reveal_and_finalize(
+        self, job_id: int, result_digest: bytes, result_cid: str, salt: bytes, claimants: int = MAX_REPLICAS
+    ) -> Call:
+        """`reveal`, settling the job in the same transaction when this is the last reveal owed.
+        ``claimants``: at most how many workers claimed (the job's replicas), for the headroom
+        (`settle_headroom`): whether this reveal is the last one is decided at inclusion, not when the
+        gas is estimated, so the limit must cover a settlement that the estimate did not see."""
+        call = self._call(self.registry, "reveal_and_finalize", job_id, result_digest, result_cid, salt)
+        return replace(call, headroom=settle_headroom(claimants))
+
     def finalize(self, job_id: int, agreeing: int = MAX_REPLICAS) -> Call:
         """``agreeing``: at most how many workers can be credited (the job's claims), for the headroom:
         if the block lands in a new epoch, the emitter writes a fresh points slot per worker and one
@@ -325,6 +340,12 @@ class Tessera:
             if event.name == "JobPosted":
                 return int(event.args["job_id"])
         raise ValueError("the receipt holds no JobPosted event (was this a post_job transaction?)")
+
+
+def settle_headroom(claimants: int) -> int:
+    """Gas beyond an estimate for a settlement the estimate did not include: ``60_000 + 35_000 x claimants
+    + 22_100 x (claimants + 1)`` (the last term: the emitter's fresh slots when mined in a new epoch)."""
+    return SETTLE_BASE_GAS + SETTLE_PER_CLAIMANT_GAS * claimants + FRESH_SLOT_GAS * (claimants + 1)
 
 
 def _short(value: Any) -> str:

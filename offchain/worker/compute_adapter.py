@@ -9,15 +9,17 @@ never rewritten (the limit does not change the result).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from offchain.compute.devices import pool_slots, refusal, slot_infos
-from offchain.compute.errors import DeviceUnfit
+from offchain.compute.errors import ComputeError, DeviceUnfit
 from offchain.compute.inputformats import check_input_file
+from offchain.compute.jobdir import STATUS_FILE
 from offchain.compute.runner import RunnerConfig, WorkloadRunner
 from offchain.compute.spec import JobSpec, parse_spec
 from offchain.settings import Settings
-from offchain.worker.compute_port import ComputeOutput, SpecSummary
+from offchain.worker.compute_port import ComputeOutput, JobCodeFailed, SpecSummary
 
 
 class OffchainCompute:
@@ -62,5 +64,20 @@ class OffchainCompute:
         self, summary: SpecSummary, inputs: dict[str, Path], job_dir: Path, *, timeout_s: float
     ) -> ComputeOutput:
         spec: JobSpec = summary.spec  # as parsed and hashed: the time limit goes beside it, not into it
-        result = self.runner.run(spec, inputs, job_dir, timeout_s=timeout_s)
+        try:
+            result = self.runner.run(spec, inputs, job_dir, timeout_s=timeout_s)
+        except ComputeError as err:
+            if _reported_by_child(job_dir, err.code):
+                raise JobCodeFailed(err) from err
+            raise
         return ComputeOutput(digest=result.digest, path=result.path)
+
+
+def _reported_by_child(job_dir: Path, code: str) -> bool:
+    """Whether the job's child wrote its failure, with ``code``, to its status file (a crash, a kill or
+    a runner failure leaves none; the runner raises what the status file says)."""
+    try:
+        status = json.loads((Path(job_dir) / STATUS_FILE).read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(status, dict) and status.get("ok") is False and status.get("code") == code

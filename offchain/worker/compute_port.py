@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from offchain.errors import TesseraError
+
 
 @dataclass(frozen=True)
 class SpecSummary:
@@ -28,6 +30,17 @@ class ComputeOutput:
     path: Path  # the result file
 
 
+class JobCodeFailed(Exception):
+    """Raised by `ComputePort.run` when the job's own child process reported its failure (the workload's
+    exception, or its spec or inputs refused inside the child), rather than the runner or the operating
+    system (a crash, a signal, a timeout). ``error`` is the compute layer's error, code and message kept:
+    `offchain.worker.error_result.agreed_error_code` decides whether every honest worker meets it."""
+
+    def __init__(self, error: TesseraError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class ComputePort(Protocol):
     def parse(self, raw: bytes) -> SpecSummary:
         """Validate spec bytes; raise a `TesseraError` (stable code) when they are not a valid spec."""
@@ -40,5 +53,6 @@ class ComputePort(Protocol):
     def run(
         self, summary: SpecSummary, inputs: dict[str, Path], job_dir: Path, *, timeout_s: float
     ) -> ComputeOutput:
-        """Run the workload in a child process; raise a `TesseraError` for timeouts, OOM, bad inputs."""
+        """Run the workload in a child process; raise a `TesseraError` for timeouts, OOM, bad inputs, or
+        `JobCodeFailed` wrapping one when the job's child process reported the failure itself."""
         ...

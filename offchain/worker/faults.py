@@ -11,8 +11,9 @@ Checkpoints (where the calls sit):
 * ``after_compute`` `Pipeline._compute`: the result exists, the ledger still says CLAIMED;
 * ``after_upload``  `Pipeline._upload`: the result is in IPFS, the ledger still says COMPUTED;
 * ``<fn>_signed``   `TxManager.send`: the signed bytes are in the store, not yet broadcast
-  (``commit_signed``, ``claim_signed``, ``reveal_signed``, ...);
-* ``<fn>_sent``     `TxManager.send`: broadcast, no receipt looked for yet (``commit_sent``, ``reveal_sent``);
+  (``commit_signed``, ``claim_signed``, ``reveal_and_finalize_signed``, ...);
+* ``<fn>_sent``     `TxManager.send`: broadcast, no receipt looked for yet (``commit_sent``,
+  ``reveal_and_finalize_sent``: the reveal step's transaction since it settles the last reveal owed);
 * ``<fn>_mined``    `TxManager._settle`: the receipt was found and recorded (``commit_mined``).
 
 ``<fn>`` is the contract function of the transaction's `Call` label (``commit(7, 0x..)`` -> ``commit``).
@@ -34,7 +35,7 @@ CHECKPOINTS = (
     "commit_signed",
     "commit_sent",
     "commit_mined",
-    "reveal_sent",
+    "reveal_and_finalize_sent",
 )
 
 

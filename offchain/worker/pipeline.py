@@ -18,8 +18,11 @@ land before any compute starts, and no commit goes out while the job's post bloc
 Work is done once: a spec is fetched and hashed once and parsed once per digest (cached), inputs are
 checked once (before the claim; the runner checks its own copy), and the result is hashed once (by the
 runner). The four transactions are rows of one table, `TX_STEPS`, behind one `Pipeline._send` and one
-`Pipeline._settle`; deadlines are judged on chain time (`offchain.chain.clock`), and one worker per job
-sends finalize (`offchain.worker.finalizer`). docs/WORKER.md describes the whole machine.
+`Pipeline._settle`; deadlines are judged on chain time (`offchain.chain.clock`). The reveal is always
+`reveal_and_finalize`: the last reveal owed settles the job in the same transaction, so a job whose
+committers all reveal needs no finalize. Only when a committer never reveals does one worker per job
+send finalize after the reveal deadline (`offchain.worker.finalizer`), and never for a job already
+settled or settling in the pending block. docs/WORKER.md describes the whole machine.
 
 Transient trouble (RPC, IPFS timeouts) leaves the state as it is; the next `advance` retries. Once a
 commitment is on chain, no error makes the pipeline give up before the chain says the job is over: a
@@ -57,16 +60,18 @@ from offchain.errors import (
 )
 from offchain.ipfs.backend import IpfsBackend
 from offchain.worker import faults
-from offchain.worker.compute_port import ComputePort, SpecSummary
+from offchain.worker.compute_port import ComputeOutput, ComputePort, JobCodeFailed, SpecSummary
+from offchain.worker.error_result import agreed_error_code, write_error_result
 from offchain.worker.finalizer import finalize_order, finalize_rank
 from offchain.worker.ledger import ACTIVE, TERMINAL, JobRecord, JobState, Ledger, PostedJob
 from offchain.worker.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
 
-# Gas a job costs this worker: claim + commit + reveal + (maybe) finalize, measured on anvil with margin.
+# Gas a job costs this worker: claim, commit, reveal_and_finalize (maybe finalize); measured on anvil.
 JOB_GAS = 600_000
 SPEC_MAX_BYTES = 1024 * 1024
+ERROR_RESULT_FILE = "error-result.json"  # an agreed error result (offchain.worker.error_result), per job
 SPEC_CACHE_SIZE = 64  # parsed specs kept by digest (a spec is parsed once, not once per step)
 AWAITING_COMPUTE = frozenset({JobState.CLAIMING, JobState.CLAIMED})
 TRANSIENT = (RpcUnreachable, IpfsTimeout, IpfsUnavailable, FeeAboveCap)
@@ -111,7 +116,8 @@ class TxStep:
     attempt is out (``waiting``) and once it landed (``landed``), how the chain shows it done without
     our receipt (``done``: a flag of our worker entry; None: the job is over), what a refusal by
     simulation means (``refused``), and where a dropped or reverted attempt goes (``retry_from``; None:
-    the same call is sent again)."""
+    the same call is sent again). ``legacy_names``: names the step had in earlier versions; a ledger that
+    recorded an attempt under one keeps using it (a restarted worker must not send the step twice)."""
 
     name: str  # the idempotency key is ``<name>:<job id>``; also the metrics label
     waiting: JobState
@@ -120,6 +126,7 @@ class TxStep:
     done: Callable[[WorkerEntry], bool] | None
     refused: Callable[[Pipeline, JobRecord, TxReverted], bool]
     retry_from: JobState | None = None
+    legacy_names: tuple[str, ...] = ()  # earlier names of the step: keys an older ledger may hold
 
 
 class Pipeline:
@@ -380,17 +387,14 @@ class Pipeline:
             )
         # Would a commit still be accepted? Check before spending compute time.
         self.txm.simulate(self.contracts.commit(job.job_id, b"\x01" * 32))
-        summary = self._spec(job)
-        run_dir = self._job_dir(job.job_id) / "run"
-        if run_dir.exists():
-            shutil.rmtree(run_dir)  # a run interrupted by a restart starts over
-        # fetched (verified against their CIDs) and checked before the claim; fetched again after a restart
-        # if missing, and checked once more by the runner on its own copy: not here a second time
-        inputs = self._inputs(job, summary, check=False)
-        faults.checkpoint("after_fetch")
-        started = time.monotonic()
-        out = self.compute.run(summary, inputs, run_dir, timeout_s=min(summary.max_runtime_s, left))
-        self.metrics.stage_seconds.labels("compute").observe(time.monotonic() - started)
+        try:
+            out = self._run(job, left)
+        except JobCodeFailed as failed:  # the job's child reported it: the job's fault, or this device's
+            out = self._agreed_error(job, failed.error, reported_by_job=True)
+        except TRANSIENT:
+            raise
+        except TesseraError as err:  # the spec or an input refused here, or the runner / machine failed
+            out = self._agreed_error(job, err, reported_by_job=False)
         log.info("computed digest %s", out.digest.hex(), extra={"job_id": job.job_id})
         faults.checkpoint("after_compute")
         return self.ledger.transition(
@@ -401,6 +405,38 @@ class Pipeline:
             result_digest=out.digest,
             result_path=str(out.path),
         )
+
+    def _run(self, job: JobRecord, left: float) -> ComputeOutput:
+        summary = self._spec(job)
+        run_dir = self._job_dir(job.job_id) / "run"
+        if run_dir.exists():
+            shutil.rmtree(run_dir)  # a run interrupted by a restart starts over
+        # fetched (verified against their CIDs) and checked before the claim; fetched again after a restart
+        # if missing, and checked once more by the runner on its own copy: not here a second time
+        inputs = self._inputs(job, summary, check=False)
+        faults.checkpoint("after_fetch")
+        started = time.monotonic()
+        try:
+            return self.compute.run(summary, inputs, run_dir, timeout_s=min(summary.max_runtime_s, left))
+        finally:
+            self.metrics.stage_seconds.labels("compute").observe(time.monotonic() - started)
+
+    def _agreed_error(self, job: JobRecord, err: TesseraError, *, reported_by_job: bool) -> ComputeOutput:
+        """The agreed error result of a failure every honest worker meets (`offchain.worker.error_result`),
+        written to the job folder as the result to upload and commit; a local failure is raised again
+        (the job then fails as before: abstain before a commitment, never a wrong result)."""
+        code = agreed_error_code(err.code, str(err), reported_by_job=reported_by_job)
+        if code is None:
+            raise err
+        path = write_error_result(code, self._job_dir(job.job_id) / ERROR_RESULT_FILE)
+        log.warning(
+            "job %d: %s is the job's own failure (%s): committing the agreed error result",
+            job.job_id,
+            code,
+            err,
+            extra={"job_id": job.job_id},
+        )
+        return ComputeOutput(digest=hashlib.sha256(path.read_bytes()).digest(), path=path)
 
     # ---- COMPUTED: upload
     def _upload(self, job: JobRecord) -> bool:
@@ -438,7 +474,7 @@ class Pipeline:
     def _reveal_refused(self, job: JobRecord, err: TxReverted) -> bool:
         log.warning("job %d: reveal refused (%s)", job.job_id, err.reason, extra={"job_id": job.job_id})
         # past the reveal deadline: settle (in turn), so the rest of the collateral unlocks
-        if self._finalize_turn_now(job):
+        if self._finalize_turn_now(job) and not self._settled_or_settling(job):
             self._send(FINALIZE, job, move=False)
         return False
 
@@ -449,7 +485,16 @@ class Pipeline:
             return self._done(job, view.phase)
         if not self._finalize_turn_now(job):
             return False  # reveals pending, or another worker's turn first
+        if self._settled_or_settling(job):
+            return False  # a settling transaction is pending: its JobCompleted / JobFailed ends the job
         return self._send(FINALIZE, job)
+
+    def _settled_or_settling(self, job: JobRecord) -> bool:
+        """Whether the job is settled in the pending block: a `reveal_and_finalize` (or another worker's
+        finalize) in the pool settles it. `finalize` of a settled job does not revert (it logs
+        JobAlreadySettled), so the send's simulation cannot tell: without this check the worker would
+        pay for a no-op."""
+        return self.contracts.get_job(job.job_id, block="pending").phase.terminal
 
     def _finalize_turn_now(self, job: JobRecord) -> bool:
         """Whether this worker should send finalize now: finalize would succeed, and this worker's rank
@@ -486,7 +531,7 @@ class Pipeline:
         """Send the current attempt of ``step`` for ``job`` (idempotent: an attempt still out is returned
         as is), then move the job to ``step.waiting`` unless ``move`` is False. Returns whether the job
         moved or an attempt is out (the state machine looks again at once)."""
-        key = self._live_key(f"{step.name}:{job.job_id}")
+        key = self._live_key(self._base_key(step, job))
         try:
             record = self.txm.send(step.call(self, job), key=key, job_id=job.job_id)
         except TxReverted as err:
@@ -504,7 +549,7 @@ class Pipeline:
         """In ``step.waiting``: wait for the attempt; once it landed (or the chain shows its effect) move
         to ``step.landed``; when it is gone (dropped, reverted, never sent) go back to ``step.retry_from``
         or, without one, send it again."""
-        attempt = self._attempt(f"{step.name}:{job.job_id}")
+        attempt = self._attempt(self._base_key(step, job))
         if attempt is Attempt.PENDING:
             return False
         if attempt is Attempt.LANDED or self._landed_on_chain(step, job):
@@ -523,6 +568,16 @@ class Pipeline:
         if step.landed == JobState.DONE:
             return self._done(job, self.contracts.get_job(job.job_id).phase)
         return self.ledger.transition(job.job_id, job.state, step.landed)
+
+    def _base_key(self, step: TxStep, job: JobRecord) -> str:
+        """The idempotency key of ``step`` for ``job`` (``reveal_and_finalize:7``), or the key under an
+        earlier name of the step (``reveal:7``) when the ledger already holds an attempt under that one:
+        a worker restarted on an older ledger follows its attempt instead of sending another."""
+        for name in step.legacy_names:
+            legacy = f"{name}:{job.job_id}"
+            if self.txm.store.tx(legacy) is not None:
+                return legacy
+        return f"{step.name}:{job.job_id}"
 
     def _live_key(self, base: str) -> str:
         """The idempotency key of the current attempt of ``base`` (``claim:7``): ``base`` itself, or
@@ -670,15 +725,16 @@ COMMIT = TxStep(
     refused=lambda p, job, err: p._fail(job, "E_COMMIT_REJECTED", err.reason),
 )
 REVEAL = TxStep(
-    "reveal",
+    "reveal_and_finalize",  # the last reveal owed settles the job: no finalize transaction then
     JobState.REVEALING,
     JobState.REVEALED,
-    call=lambda p, job: p.contracts.reveal(
-        job.job_id, job.result_digest or b"", job.result_cid or "", job.salt or b""
-    ),
+    call=lambda p, job: p.contracts.reveal_and_finalize(
+        job.job_id, job.result_digest or b"", job.result_cid or "", job.salt or b"", job.replicas
+    ),  # headroom for a settlement of every replica (the estimate may not see it)
     done=lambda entry: entry.revealed,
     refused=Pipeline._reveal_refused,
     retry_from=JobState.COMMITTED,  # check the phase again before another reveal
+    legacy_names=("reveal",),  # a ledger written before reveal_and_finalize: its attempt is still ours
 )
 FINALIZE = TxStep(
     "finalize",

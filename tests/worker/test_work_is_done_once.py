@@ -1,6 +1,6 @@
 """The worker does each piece of a job's work once: the spec is parsed once (cached by its digest for the
 later steps), the inputs are checked once (before the claim; the runner checks its own copy again), and
-one transaction of each kind is sent. Before, the spec was parsed and hashed at the decision and again
+one transaction of each kind is sent (the reveal, the last owed, settles the job: no finalize). Before, the spec was parsed and hashed at the decision and again
 at the compute, and the inputs checked at both."""
 
 from __future__ import annotations
@@ -39,4 +39,4 @@ def test_a_job_parses_its_spec_once_and_checks_its_inputs_once(market, operator,
     worker.close()
     assert done
     assert (compute.parses, compute.checks, compute.runs) == (1, 1, 1)
-    assert keys == sorted(f"{k}:{job_id}" for k in ("claim", "commit", "reveal", "finalize"))
+    assert keys == sorted(f"{k}:{job_id}" for k in ("claim", "commit", "reveal_and_finalize"))

@@ -56,8 +56,13 @@ def test_a_staked_worker_completes_a_matmul_job_is_paid_and_claims_emission(mark
     result = LocalBlockStore(market.ipfs_dir).cat(job.result_cid, max_bytes=1 << 20, timeout_s=5)
     assert hashlib.sha256(result).digest() == job.result_digest
     assert c.free_stake(operator.address) == STAKE  # collateral unlocked
-    # exactly one claim, commit, reveal and finalize were sent
-    assert market.w3.eth.get_transaction_count(operator.address) == 3 + 4
+    # exactly one claim, commit and reveal_and_finalize were sent: the one reveal owed settled the job
+    assert market.w3.eth.get_transaction_count(operator.address) == 3 + 3
+    assert sorted(t.key for t in worker.store.txs() if t.job_id == job_id) == [
+        f"claim:{job_id}",
+        f"commit:{job_id}",
+        f"reveal_and_finalize:{job_id}",
+    ]
 
     # once the epoch has ended, the emission duty mints the burned protocol fee back to the only worker
     assert worker.pipeline.claim_emission() == 0  # the epoch is still running
@@ -127,7 +132,7 @@ def test_a_restarted_worker_resumes_and_never_commits_twice(market, operator, re
     assert done
     assert keys.count(f"commit:{job_id}") == 1 and keys.count(f"claim:{job_id}") == 1
     assert market.contracts.get_job(job_id).phase == Phase.COMPLETED
-    assert market.w3.eth.get_transaction_count(operator.address) == 3 + 4
+    assert market.w3.eth.get_transaction_count(operator.address) == 3 + 3  # no finalize: the reveal settled
 
 
 def test_the_claim_policy_declines_what_it_cannot_finish_or_afford_without_a_transaction(
