@@ -12,17 +12,18 @@ keeps each run's `JobResult` (the runner's ``compute_s``, timed inside the child
 no-op-sized ``matmul`` (n=8, 1 iteration); every job has 1 replica, quorum 1, windows of 600 s.
 
 The windows do not gate completion: with 1 replica, the claim fills the job (claims == replicas), so
-reveals open as soon as its one claimant has committed, and finalize is allowed as soon as every
-committer has revealed. Nothing waits for a deadline or a time jump.
+reveals open as soon as its one claimant has committed, and its reveal (`reveal_and_finalize`, the last
+reveal owed) settles the job in the same transaction: no finalize. Nothing waits for a deadline or a
+time jump.
 
 (a) Overhead per job: jobs posted one at a time (the next once the last is done and the runner's standby
     child is ready); wall time from JobPosted mined (the requester's `eth_sendTransaction` returned: anvil
-    automines it) to JobCompleted mined (the worker's finalize `eth_sendRawTransaction` returned: its
-    `sent_at` in the ledger; the receipt is checked), minus the runner's ``compute_s`` for that job.
+    automines it) to JobCompleted mined (the worker's reveal_and_finalize `eth_sendRawTransaction`
+    returned: its `sent_at` in the ledger; the receipt is checked), minus the runner's ``compute_s``.
     Breakdown from the ledger's state-change and transaction timestamps and the runner's `JobResult`;
     JSON-RPC requests counted and timed in the worker's provider.
 (b) Throughput: 40 jobs posted in one JSON-RPC batch; jobs per minute from the batch's return to the last
-    finalize, with ``max_in_flight`` 1 and 8 (separate workers, same chain, same run).
+    settling reveal, with ``max_in_flight`` 1 and 8 (separate workers, same chain, same run).
 """
 
 from __future__ import annotations
@@ -265,12 +266,12 @@ class JobTimes:
     job_id: int
     posted: float
     history: dict[str, float]  # to_state -> first time
-    sent: dict[str, float]  # claim/commit/reveal/finalize -> sent_at
+    sent: dict[str, float]  # claim/commit/reveal_and_finalize -> sent_at
     result: JobResult
 
     @property
     def completed(self) -> float:
-        return self.sent["finalize"]
+        return self.sent["reveal_and_finalize"]  # the one reveal owed settles the job
 
     @property
     def overhead_s(self) -> float:
@@ -291,7 +292,7 @@ def job_times(running: Running, posted: Mapping[int, float]) -> list[JobTimes]:
                 key.split(":")[0]: at
                 for key, at in db.execute("SELECT key, sent_at FROM txs WHERE job_id = ?", (job_id,))
             }
-            if set(sent) != {"claim", "commit", "reveal", "finalize"}:
+            if set(sent) != {"claim", "commit", "reveal_and_finalize"}:  # a finalize would be a wasted tx
                 raise RuntimeError(f"job {job_id}: unexpected transactions {sorted(sent)}")
             out.append(JobTimes(job_id, t0, history, sent, running.runner.results[job_id]))
         return out
@@ -384,9 +385,8 @@ STAGES = [
     ("upload", "computed", "uploaded", "result into the local IPFS store"),
     ("commit tx", "uploaded", "tx:commit", "commitment check (eth_call) + send"),
     ("commit landed", "tx:commit", "committed", "receipt lookup"),
-    ("reveal tx", "committed", "tx:reveal", "job view + send"),
-    ("reveal landed", "tx:reveal", "revealed", "receipt lookup"),
-    ("finalize tx", "revealed", "tx:finalize", "job view + send; JobCompleted mined"),
+    ("reveal tx", "committed", "tx:reveal_and_finalize", "job view + send; JobCompleted mined"),
+    ("reveal landed", "tx:reveal_and_finalize", "revealed", "receipt lookup"),
 ]
 
 
@@ -506,14 +506,14 @@ def findings(times: list[JobTimes], usage: Usage, burst: dict[int, dict]) -> str
             steps[label].append(1000 * (p[b] - p[a]))
     biggest = sorted(((median(v), k) for k, v in steps.items() if k != "compute"), reverse=True)[:3]
     ratio = burst[8]["per_minute"] / burst[1]["per_minute"]
-    tx_steps = [median(steps[k]) for k in ("claim tx", "commit tx", "reveal tx", "finalize tx")]
+    tx_steps = [median(steps[k]) for k in ("claim tx", "commit tx", "reveal tx")]
     lines = [
         "### Findings",
         "",
         f"- Overhead per job: median {med:.0f} ms, p90 {pct(over, 0.9):.0f} ms over {len(times)} jobs: "
         f"target median ≤ {TARGET_MEDIAN_MS:.0f} ms {'met' if med <= TARGET_MEDIAN_MS else 'missed'}. "
         "Largest stages (median): " + ", ".join(f"{k} {v:.0f} ms" for v, k in biggest) + ".",
-        f"- The four transaction steps (claim, commit, reveal, finalize: from the state that allows the "
+        f"- The three transaction steps (claim, commit, reveal_and_finalize: from the state that allows the "
         f"transaction to its broadcast) take {sum(tx_steps):.0f} ms of the median job. Per job the worker "
         f"made {sum(usage.calls.values()) / len(times):.0f} JSON-RPC requests "
         f"({1000 * sum(usage.seconds.values()) / max(1, sum(usage.calls.values())):.1f} ms each on "
@@ -544,12 +544,13 @@ def write_results(path: Path, text: str, meta: dict) -> None:
         f"with a child process per job) against anvil with automine; poll_interval_s {POLL_S}, "
         f"confirmations {CONFIRMATIONS}, device cpu. Jobs: matmul n=8, 1 iteration, 1 replica, quorum 1, "
         "windows of 600 s. The windows do not gate completion: the one claim fills the job, so reveals "
-        "open once its claimant has committed, and finalize once every committer has revealed.\n\n"
+        "open once its claimant has committed, and its reveal_and_finalize settles the job (no finalize).\n\n"
         "Overhead = wall time from JobPosted mined (the requester's `eth_sendTransaction` returned) to "
-        "JobCompleted mined (the worker's finalize broadcast returned: `sent_at` in its ledger) minus the "
+        "JobCompleted mined (the worker's reveal_and_finalize broadcast returned: `sent_at` in its "
+        "ledger) minus the "
         "runner's `compute_s` for that job. Jobs are posted one at a time, each once the last is done "
         "and the runner's standby child is ready. Throughput: 40 jobs posted in one JSON-RPC batch, "
-        "timed from the batch's return to the last finalize; 1 and 8 in flight in the same run (a "
+        "timed from the batch's return to the last settling reveal; 1 and 8 in flight in the same run (a "
         "separate worker each, one warm-up job first). On 2 cores the 8-in-flight figure is noisy (up to 8 "
         "children start at once and compete with the worker for the CPU): compare several runs.\n\n"
         "Reproduce: `.venv/bin/python benchmarks/worker.py` (prints these tables; about "

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from offchain.chain.protocol import SlashReason
 from offchain.errors import ConfigError, TesseraError
+from offchain.worker.error_result import error_code_of
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -162,6 +163,7 @@ class SavedResult:
     digest: bytes
     size: int
     tensors: dict[str, tuple[str, list[int]]] = field(default_factory=dict)
+    error_code: str | None = None  # the job ended with an agreed error result (offchain.worker.error_result)
 
 
 # ------------------------------------------------------------------------------------------------ client
@@ -423,12 +425,14 @@ class Client:
             if hashlib.sha256(data).digest() != digest:
                 mismatches.append(f"{cid} holds bytes with sha256 0x{hashlib.sha256(data).hexdigest()}")
                 continue
+            error_code = error_code_of(data)  # the workers agreed the job itself fails, with this code
             out_dir.mkdir(parents=True, exist_ok=True)
-            path = out_dir / f"job-{job_id}{RESULT_SUFFIX}"
+            path = out_dir / f"job-{job_id}{'.error.json' if error_code else RESULT_SUFFIX}"
             tmp = path.with_name(path.name + ".part")
             tmp.write_bytes(data)
             tmp.replace(path)
-            return SavedResult(path, cid, digest, len(data), safetensors_header(data))
+            tensors = {} if error_code else safetensors_header(data)
+            return SavedResult(path, cid, digest, len(data), tensors, error_code)
         if fetch_error is not None and not mismatches:
             raise fetch_error
         raise ResultMismatch(

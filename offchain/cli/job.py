@@ -225,6 +225,12 @@ def job_result(
     current.err.print(
         f"{saved.size} bytes from {saved.cid}, sha256 0x{saved.digest.hex()} (the agreed digest)"
     )
+    if saved.error_code is not None:
+        current.err.print(
+            f"job ended with an agreed error: {saved.error_code} (every agreeing worker met it running the "
+            "job's own spec, inputs or workload; the README's error table says what to fix)"
+        )
+        return
     for name, (dtype, shape) in saved.tensors.items():
         current.err.print(f"  {name}: {dtype} {shape}")
     if text is not None:

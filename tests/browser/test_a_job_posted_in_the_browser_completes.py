@@ -135,6 +135,14 @@ def test_a_job_posted_in_the_browser_is_completed_by_the_worker(
         ]
         gas = report["pages"]["job"]["gas"]
         assert set(gas) == {"post_job", "claim #0", "commit #0", "reveal #0", "finalize"}
+        # the worker's reveal_and_finalize settled the job: its one transaction is counted once in the total
+        settled_in = {
+            e.name: e.tx_hash for e in _job_events(m, job_id) if e.name in ("ResultRevealed", "JobCompleted")
+        }
+        assert settled_in["JobCompleted"] == settled_in["ResultRevealed"]
+        assert job["gas-shared"]["value"] == "reveal #0"
+        once = sum(int(gas[k]) for k in ("post_job", "claim #0", "commit #0", "reveal #0"))
+        assert int(job["gas-total"]["value"]) == once
         assert report["mobile"] == {"job": _fits(report, "job"), "post": _fits(report, "post")}
         assert report["console"] == [], report["console"]
 

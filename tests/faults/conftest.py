@@ -149,12 +149,13 @@ def assert_no_extra_transactions(
     w3: Web3, data_dir: Path, address: str, job_id: int, nonce_before: int, first_block: int, last_block: int
 ) -> None:
     """The worker used one nonce per transaction it recorded, every one mined, and for ``job_id`` sent
-    exactly one claim, commit, reveal and finalize (other keys: emission claims of ended epochs)."""
+    exactly one claim, commit and reveal_and_finalize: the one reveal owed settles the job, so no
+    finalize (other keys: emission claims of ended epochs)."""
     sent = operator_txs(w3, address, first_block, last_block)
     nonce_after = w3.eth.get_transaction_count(address)
     rows = ledger_rows(data_dir, "SELECT key, job_id, status FROM txs")
     assert nonce_after - nonce_before == len(sent) == len(rows), (nonce_before, nonce_after, len(sent), rows)
     assert all(status in ("mined", "confirmed") for _, _, status in rows), rows
     mine = sorted(key for key, job, _ in rows if job == job_id)
-    assert mine == sorted(f"{k}:{job_id}" for k in ("claim", "commit", "reveal", "finalize")), rows
+    assert mine == sorted(f"{k}:{job_id}" for k in ("claim", "commit", "reveal_and_finalize")), rows
     assert all(key.startswith("emission:") for key, job, _ in rows if job != job_id), rows

@@ -300,7 +300,7 @@ def test_a_commit_dropped_from_the_pool_is_replaced_with_a_fee_bump_and_the_job_
     assert landed["maxPriorityFeePerGas"] >= first["priority_fee"] * 1.2
     assert len(attempts(r.data_dir, f"commit:{job_id}")) >= 2
     assert "stuck; replaced" in r.log
-    r.assert_one_tx_each(job_id, "claim", "commit", "reveal", "finalize")
+    r.assert_one_tx_each(job_id, "claim", "commit", "reveal_and_finalize")
     r.assert_ledger_matches_chain()
 
 
@@ -324,7 +324,7 @@ def test_a_dead_first_rpc_endpoint_fails_over_to_the_fallback_without_a_duplicat
         broadcast = {bytes(h) for h in primary.raw_txs + fallback.raw_txs}
     assert fallback.raw_txs, "nothing was sent through the fallback"
     r.assert_completed_once(job_id)
-    r.assert_one_tx_each(job_id, "claim", "commit", "reveal", "finalize")
+    r.assert_one_tx_each(job_id, "claim", "commit", "reveal_and_finalize")
     r.assert_ledger_matches_chain()
     recorded = {bytes(h[0]) for h in ledger_rows(r.data_dir, "SELECT hash FROM tx_hashes")}
     assert broadcast <= recorded  # nothing was signed and sent that the ledger does not know
@@ -335,7 +335,7 @@ def test_transactions_sent_with_the_worker_key_by_someone_else_are_stepped_over_
     """While the worker runs, the same key is used elsewhere: A takes the nonce the worker would use
     next (the worker steps over it), B replaces the worker's pending commit in the pool (the worker sees
     its nonce used by a transaction that is not its own, marks the commit dropped and sends it again
-    under a new nonce). One claim, commit, reveal and finalize of the worker land; A and B land."""
+    under a new nonce). One claim, commit and reveal_and_finalize of the worker land; A and B land."""
     r = run(TESSERA_STUCK_AFTER_S="60")  # recovery must come from the nonce check, not from a fee bump
     w3, operator = r.w3, r.operator
     to_self = {"to": operator.address, "value": 0, "gas": 21_000}
@@ -369,7 +369,7 @@ def test_transactions_sent_with_the_worker_key_by_someone_else_are_stepped_over_
     assert again is not None and again["status"] in ("mined", "confirmed")
     assert again["nonce"] == commit["nonce"] + 1
     assert "was used by another transaction" in r.log
-    r.assert_one_tx_each(job_id, "claim", "commit", "reveal", "finalize")
+    r.assert_one_tx_each(job_id, "claim", "commit", "reveal_and_finalize")
     r.assert_ledger_matches_chain(external=[a, b])
 
 
@@ -399,7 +399,7 @@ def test_a_commit_reorged_out_after_it_was_mined_is_sent_again_and_lands_once(
         commit = r.until_tx(f"commit:{job_id}", "sent")
         mine(w3)
         mined = r.until_tx(f"commit:{job_id}", "mined" if confirmations == "2" else "confirmed")
-        r.until_tx(f"reveal:{job_id}", "sent")  # the reveal is pending behind the commit
+        r.until_tx(f"reveal_and_finalize:{job_id}", "sent")  # the reveal is pending behind the commit
         rpc(w3, "anvil_reorg", 1, [])
         assert w3.eth.block_number == mined["mined_block"]  # same height, another block
         with pytest.raises(TransactionNotFound):
@@ -414,7 +414,7 @@ def test_a_commit_reorged_out_after_it_was_mined_is_sent_again_and_lands_once(
     assert bytes(landed["transactionHash"]) == bytes(commit["hash"])
     assert landed["blockHash"] != mined["mined_hash"]
     assert "vanished (reorg)" in r.log
-    r.assert_one_tx_each(job_id, "claim", "commit", "reveal", "finalize")
+    r.assert_one_tx_each(job_id, "claim", "commit", "reveal_and_finalize")
     r.assert_ledger_matches_chain()
 
 
@@ -500,7 +500,7 @@ def test_a_fee_spike_above_the_cap_makes_the_worker_abstain_then_commit_when_the
     assert "WARNING" in warning and f"job {job_id}" in warning and "cap" in warning, warning
     r.assert_completed_once(job_id)
     assert_never_above_cap(r, CAP)
-    r.assert_one_tx_each(job_id, "claim", "commit", "reveal", "finalize")
+    r.assert_one_tx_each(job_id, "claim", "commit", "reveal_and_finalize")
     r.assert_ledger_matches_chain()
 
 
@@ -534,7 +534,7 @@ def test_a_pending_commit_caught_by_a_fee_spike_is_bumped_up_to_the_cap_never_ab
     assert len(attempts(r.data_dir, f"commit:{job_id}")) >= 2
     landed = w3.eth.get_transaction(r.events("ResultCommitted", job_id)[0]["transactionHash"])
     assert landed["maxFeePerGas"] == CAP
-    r.assert_one_tx_each(job_id, "claim", "commit", "reveal", "finalize")
+    r.assert_one_tx_each(job_id, "claim", "commit", "reveal_and_finalize")
     r.assert_ledger_matches_chain()
 
 

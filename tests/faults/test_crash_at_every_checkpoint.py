@@ -79,7 +79,7 @@ def test_a_worker_killed_at_a_checkpoint_finishes_the_job_exactly_once(shared_ma
     assert salt is not None and (salt_at_crash is None or salt == salt_at_crash)
 
     # no wasted nonce: the nonces used are exactly the transactions the ledger recorded and saw mined
-    # (claim, commit, reveal, finalize for this job; an emission claim if an epoch ended meanwhile)
+    # (claim, commit, reveal_and_finalize for this job; an emission claim if an epoch ended meanwhile)
     assert_no_extra_transactions(
         w3, data_dir, operator.address, job_id, nonce_before, first_block, last_block
     )

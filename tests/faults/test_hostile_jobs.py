@@ -572,7 +572,7 @@ def test_a_row_of_hostile_jobs_is_refused_and_the_next_job_completes(shared_mark
     assert c.get_job(good).phase == Phase.COMPLETED
     txs = ledger_rows(data_dir, "SELECT key, job_id, status FROM txs")
     good_keys = sorted(key for key, job, _ in txs if job == good)
-    assert good_keys == sorted(f"{k}:{good}" for k in ("claim", "commit", "reveal", "finalize"))
+    assert good_keys == sorted(f"{k}:{good}" for k in ("claim", "commit", "reveal_and_finalize"))
     # one nonce per recorded transaction, every one mined; nothing but claims, the good job and emission
     last_block = w3.eth.block_number
     sent = [

@@ -95,7 +95,9 @@ export function jobPage(ctx: Ctx, root: HTMLElement, arg: string) {
     }
     steps.sort((x, y) => (x.step.blockNumber === y.step.blockNumber ? x.step.logIndex - y.step.logIndex : x.step.blockNumber < y.step.blockNumber ? -1 : 1));
     await gasOf(ctx, steps.map((s) => s.step.txHash));
-    const totalGas = steps.reduce((sum, s) => sum + (receipts.get(s.step.txHash)?.gasUsed ?? 0n), 0n);
+    // One transaction may hold several steps (reveal_and_finalize: ResultRevealed and JobCompleted), so the
+    // total sums each transaction hash once.
+    const totalGas = [...new Set(steps.map((s) => s.step.txHash))].reduce((sum, h) => sum + (receipts.get(h)?.gasUsed ?? 0n), 0n);
 
     const outcome = job.outcome;
     const winner = outcome?.kind === "Completed" ? job.replicasList.find((r) => r.resultDigest === outcome.resultDigest) : undefined;
@@ -134,9 +136,11 @@ export function jobPage(ctx: Ctx, root: HTMLElement, arg: string) {
       .join("");
 
     const gasRows = steps
-      .map((s) => {
+      .map((s, i) => {
         const receipt = receipts.get(s.step.txHash);
-        return `<tr><td data-label="Step">${esc(s.name)}</td><td data-label="By">${s.who ? addressLink(s.who) : "—"}</td><td data-label="Block">${s.step.blockNumber}</td><td data-label="Transaction">${txLink(s.step.txHash)}</td><td data-label="Gas" data-step="${esc(s.name)}" data-value="${receipt?.gasUsed ?? ""}">${receipt ? int(receipt.gasUsed) : "?"}</td></tr>`;
+        const earlier = steps.slice(0, i).find((o) => o.step.txHash === s.step.txHash);
+        const shared = earlier ? ` <span class="muted" data-testid="gas-shared" data-value="${esc(earlier.name)}">(same transaction as ${esc(earlier.name)}, counted once)</span>` : "";
+        return `<tr><td data-label="Step">${esc(s.name)}${shared}</td><td data-label="By">${s.who ? addressLink(s.who) : "—"}</td><td data-label="Block">${s.step.blockNumber}</td><td data-label="Transaction">${txLink(s.step.txHash)}</td><td data-label="Gas" data-step="${esc(s.name)}" data-value="${receipt?.gasUsed ?? ""}">${receipt ? int(receipt.gasUsed) : "?"}</td></tr>`;
       })
       .join("");
 
