@@ -31,7 +31,10 @@
      new windows and a new seed. The last round (no `MIN_ESCALATION_REPLICAS` slots left, or
      `MAX_ROUND`) decides: its majority's digest wins across every round; revealers of other digests
      are slashed at the wrong-result rate and half of it (Staking's `slash_reward_bps`) pays the
-     escalation rounds' agreeing workers; nobody is slashed for a revealed result before then.
+     escalation rounds' agreeing workers; nobody is slashed for a revealed result before then. If the
+     last round has no quorum (a small network may not supply fresh replicas), a strict majority of all
+     rounds' reveals completes the job unproven: its revealers are paid and no revealer is slashed;
+     without one the job fails and the fee is refunded.
      Storage is packed (two words per job) because storage writes dominate the cost of a job.
      Roles: owner (two-step) sets bounded parameters and may pause posting and claiming; pausing never
      blocks commit, reveal, finalize, cancel or expire. Anyone may finalize or expire; a late second
@@ -398,7 +401,9 @@ def finalize(job_id: uint256):
     @dev Terms are the job's (`job_terms`). A round whose revealers all agree, at least `quorum` of them,
          settles: Completed. A round with reveals that disagree or fall short of the quorum escalates
          (`JobEscalated`) once its reveal deadline passed, while slots and rounds remain; the last round
-         settles on its own majority: Completed if it has one, else Failed and the fee is refunded.
+         settles on its own majority: Completed if it has one; else, in an escalated job, Completed
+         unproven on a strict majority of all rounds' reveals (no revealer slashed); else Failed and the
+         fee is refunded.
          On Completed the workers (every round) that revealed the winning digest share the fee less the
          protocol fee (burned) and earn work points; revealers of another digest are slashed at the
          wrong-result rate and jailed. Whatever the outcome, a claimant that committed and withheld its
@@ -727,6 +732,29 @@ def _tally(job_id: uint256, job: Job) -> Tally:
 
 @view
 @internal
+def _tally_all(job_id: uint256, job: Job) -> Tally:
+    # every round's reveals together: a digest revealed by a strict majority of them, if any
+    tally: Tally = empty(Tally)
+    revealed: uint256 = self._popcount(job.reveal_mask)
+    tally.revealed = revealed > 0
+    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
+        if job.reveal_mask & (1 << i) == 0:
+            continue
+        seal: bytes32 = self._seals[job_id][i]
+        votes: uint256 = 0
+        for j: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
+            if job.reveal_mask & (1 << j) != 0 and self._seals[job_id][j] == seal:
+                votes += 1
+        if votes * 2 > revealed:
+            tally.winner = seal
+            tally.agreeing = votes
+            break
+    tally.disputed = tally.agreeing != revealed
+    return tally
+
+
+@view
+@internal
 def _can_escalate(job: Job) -> bool:
     return job.round < constants.MAX_ROUND and constants.MAX_REPLICAS - job.claims >= constants.MIN_ESCALATION_REPLICAS
 
@@ -766,9 +794,16 @@ def _settle(job_id: uint256, job: Job, tally: Tally):
     for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
         workers.append(self._claimants[job_id][i])
         seals.append(self._seals[job_id][i])
-    # an escalated job pays the escalation rounds from the faulty workers' slashes; otherwise all is burned
+    # The final round proves a result only with its own quorum. When it has none (on a small network the
+    # fresh replicas may not come), a strict majority of every round's reveals still completes the job, but
+    # unproven: nobody is slashed for revealing another digest.
+    proven: bool = True
+    if tally.agreeing == 0 and job.round > 0:
+        tally = self._tally_all(job_id, job)
+        proven = False
+    # an escalated, proven job pays the escalation rounds from the faulty workers' slashes; else all is burned
     bounty_to: address = empty(address)
-    if job.round > 0:
+    if job.round > 0 and proven:
         bounty_to = self
 
     if tally.agreeing == 0:
@@ -807,7 +842,8 @@ def _settle(job_id: uint256, job: Job, tally: Tally):
         if job.reveal_mask & bit != 0 and seals[i] == winner:
             continue
         if job.reveal_mask & bit != 0:
-            bounty += self._slash(worker, wrong_slash, job_id, constants.REASON_WRONG_RESULT, bounty_to)
+            if proven:
+                bounty += self._slash(worker, wrong_slash, job_id, constants.REASON_WRONG_RESULT, bounty_to)
         elif job.commit_mask & bit != 0:
             bounty += self._slash(worker, wrong_slash, job_id, constants.REASON_WITHHELD, bounty_to)
         else:
