@@ -4,8 +4,12 @@
 2. the contracts deployed by the real deploy script (`scripts/deploy.py`, local parameters) into a
    temporary deployments folder (the repository's `deployments/` is never touched);
 3. three operators (anvil dev accounts 1-3) funded, registered and staked; a requester (account 4) funded;
-4. three worker processes (`python -m offchain.worker`), each with its own key, ledger and log, sharing
-   the IPFS store; with ``--faulty`` the third one reports a wrong result;
+   with ``--faulty`` two more honest operators (5, 6) and a Sybil pair (7, 8: one operator's stake split
+   over two identities, both reporting the same wrong result);
+4. a worker process per operator (`python -m offchain.worker`), each with its own key, ledger and log,
+   sharing the IPFS store. With ``--faulty`` a job whose first round the Sybils disturb escalates at its
+   reveal deadline to five fresh replicas, which settle it: the Sybils are slashed and jailed, the
+   honest workers of both rounds are paid;
 5. one job per workload (matmul, mlp-infer, mlp-train, and export:gpt: the reference GPT as a .pt2
    archive) with 3 replicas, specs and seeded demo models
    generated locally and added to IPFS (nothing is downloaded); progress while they run;
@@ -42,6 +46,9 @@ if TYPE_CHECKING:
 TSR = 10**18
 WORKLOADS = ("matmul", "mlp-infer", "mlp-train", "export:gpt")
 OPERATOR_INDICES = (1, 2, 3)
+# --faulty: enough honest operators that an escalation round always has a fresh honest quorum (3 of 5)
+EXTRA_HONEST_INDICES = (5, 6)
+SYBIL_INDICES = (7, 8)
 REQUESTER_INDEX = 4
 OPERATOR_FUNDS = 1_000 * TSR
 OPERATOR_STAKE = 500 * TSR
@@ -52,7 +59,11 @@ REPLICAS, QUORUM = 3, 2
 # claim, commit, reveal (seconds). A worker claims only if the commit deadline leaves the spec's runtime
 # bound plus a margin (120 + 30 s for the demo specs); phases open early once every claimant has acted.
 WINDOWS = (60, 180, 120)
+# --faulty: a disputed round escalates only at its reveal deadline, so the windows are as short as the
+# runtime bound allows (a claim a few seconds after posting still leaves 120 + 30 s to the commit deadline)
+FAULTY_WINDOWS = (30, 160, 30)
 JOB_TIMEOUT_S = 240.0
+FAULTY_JOB_TIMEOUT_S = 480.0
 WORKER_READY_TIMEOUT_S = 90.0
 
 
@@ -61,6 +72,7 @@ class Operator:
     index: int
     account: object  # LocalAccount
     faulty: bool = False
+    stake: int = OPERATOR_STAKE
     process: subprocess.Popen | None = None
     data_dir: Path | None = None
     log: Path | None = None
@@ -68,7 +80,7 @@ class Operator:
 
     @property
     def name(self) -> str:
-        return f"operator {self.index}" + (" (liar)" if self.faulty else "")
+        return f"operator {self.index}" + (" (Sybil)" if self.faulty else "")
 
     @property
     def address(self) -> str:
@@ -84,6 +96,7 @@ class DemoJob:
     settled_at: float | None = None
     status: JobStatus = None  # type: ignore[assignment] - set once the job is settled
     gas_used: int = 0
+    rounds: int = 1
 
 
 @dataclass
@@ -170,7 +183,8 @@ def fund_and_stake(demo: Demo) -> None:
     governance = Client.connect(settings, account=dev_account(0))
     requester = dev_account(REQUESTER_INDEX)
     store = LocalBlockStore(demo.root / "ipfs")
-    with demo.step(f"3 operators funded, registered and staked ({OPERATOR_STAKE // TSR} TSR each)"):
+    stakes = ", ".join(sorted({f"{op.stake // TSR} TSR" for op in demo.operators}, reverse=True))
+    with demo.step(f"{len(demo.operators)} operators funded, registered and staked ({stakes})"):
         for op in demo.operators:
             governance.send(governance.contracts.transfer(op.address, OPERATOR_FUNDS))
         governance.send(governance.contracts.transfer(requester.address, REQUESTER_FUNDS))
@@ -178,12 +192,12 @@ def fund_and_stake(demo: Demo) -> None:
             client = Client.connect(settings, account=op.account)
             meta = f'{{"name": "demo operator {op.index}", "hardware": "cpu"}}\n'.encode()
             client.register(str(store.add_bytes(meta)))
-            client.stake(OPERATOR_STAKE)
+            client.stake(op.stake)
 
 
 def start_workers(demo: Demo, stack: ExitStack) -> None:
     assert demo.chain is not None
-    with demo.step("3 workers started (python -m offchain.worker)"):
+    with demo.step(f"{len(demo.operators)} workers started (python -m offchain.worker)"):
         for op in demo.operators:
             op.data_dir = demo.root / f"worker-{op.index}"
             op.data_dir.mkdir(parents=True, exist_ok=True)
@@ -207,8 +221,8 @@ def start_workers(demo: Demo, stack: ExitStack) -> None:
                 "TESSERA_MAX_CLAIMED_UNCOMPUTED": str(len(WORKLOADS)),
                 "OMP_NUM_THREADS": "1",
             }
-            # The honest workers are exactly what an operator runs; the liar is the same Worker service
-            # with a compute port that corrupts every result (see `LyingCompute`).
+            # The honest workers are exactly what an operator runs; a Sybil is the same Worker service
+            # with a compute port that corrupts every result the same way (see `LyingCompute`).
             command = ["-m", "offchain.cli", "demo", LIAR_FLAG] if op.faulty else ["-m", "offchain.worker"]
             out = open(op.log, "ab")  # noqa: SIM115 - owned by the child
             op.process = subprocess.Popen(
@@ -308,7 +322,7 @@ def submit_jobs(demo: Demo) -> None:
                 replicas=REPLICAS,
                 quorum=QUORUM,
                 collateral=JOB_COLLATERAL,
-                windows=WINDOWS,
+                windows=FAULTY_WINDOWS if demo.faulty else WINDOWS,
             )
             demo.jobs.append(DemoJob(workload, job_id, spec_cid, posted_at=time.monotonic()))
 
@@ -326,7 +340,8 @@ def follow_jobs(demo: Demo) -> None:
         console=demo.console,
     )
     steps = ("claims", "commits", "reveals")
-    deadline = time.monotonic() + JOB_TIMEOUT_S
+    timeout = FAULTY_JOB_TIMEOUT_S if demo.faulty else JOB_TIMEOUT_S
+    deadline = time.monotonic() + timeout
     with progress:
         tasks = {
             job.job_id: progress.add_task(
@@ -341,10 +356,13 @@ def follow_jobs(demo: Demo) -> None:
             for job in pending:
                 view = client.contracts.get_job(job.job_id)
                 done = sum(getattr(view, s) for s in steps) + (1 if view.phase.terminal else 0)
+                if view.round > 0 and not view.phase.terminal:
+                    done = 0  # a new round: the bar starts again
                 phase = (
                     f"{view.phase.name.lower():<10} {view.claims} claimed · {view.commits} committed · "
-                    f"{view.reveals} revealed"
+                    f"{view.reveals} revealed" + (f" · round {view.round} (escalated)" if view.round else "")
                 )
+                job.rounds = view.round + 1
                 progress.update(tasks[job.job_id], completed=done, phase=phase)
                 if view.phase.terminal:
                     job.settled_at = time.monotonic()
@@ -354,7 +372,7 @@ def follow_jobs(demo: Demo) -> None:
                     raise TesseraError(f"worker {op.index} exited with code {code}: {_tail(op.log)}",
                                        hint=f"see {op.log}")  # fmt: skip
             if time.monotonic() > deadline:
-                raise TesseraError(f"jobs not settled within {JOB_TIMEOUT_S:.0f} s",
+                raise TesseraError(f"jobs not settled within {timeout:.0f} s",
                                    hint=f"see the worker logs in {demo.root}")  # fmt: skip
             time.sleep(0.5)
     for job in demo.jobs:
@@ -371,6 +389,7 @@ def jobs_table(demo: Demo) -> Table:
         "job",
         "workload",
         "state",
+        "rounds",
         "agreeing workers",
         "result CID",
         "fee paid",
@@ -393,6 +412,7 @@ def jobs_table(demo: Demo) -> Table:
             str(job.job_id),
             job.workload,
             f"[green]{state}[/]" if state == "Completed" else f"[red]{state}[/]",
+            "1" if job.rounds == 1 else f"[yellow]{job.rounds} (escalated)[/]",
             f"{len(st.agreeing)}/{len(st.workers)}: {agreeing}"
             + (f" [red]({'; '.join(others)})[/]" if others else ""),
             st.result_cid or "—",
@@ -455,6 +475,49 @@ def balances_table(demo: Demo) -> Table:
     return table
 
 
+def demo_operators(faulty: bool) -> list[Operator]:
+    """Three honest operators; with ``faulty`` two more, and a Sybil pair splitting one stake in two."""
+    if not faulty:
+        return [Operator(i, dev_account(i)) for i in OPERATOR_INDICES]
+    honest = [Operator(i, dev_account(i)) for i in OPERATOR_INDICES + EXTRA_HONEST_INDICES]
+    sybils = [Operator(i, dev_account(i), faulty=True, stake=OPERATOR_STAKE // 2) for i in SYBIL_INDICES]
+    return honest + sybils
+
+
+def escalation_story(demo: Demo) -> list[str]:
+    """One paragraph per job the Sybils took part in: who disputed round 0, who settled it, who paid."""
+    from offchain.requester import format_tsr
+
+    names = {op.address: f"op{op.index}" for op in demo.operators}
+    sybils = {op.address for op in demo.operators if op.faulty}
+    lines = []
+    for job in demo.jobs:
+        workers = job.status.workers
+        if not any(w.worker in sybils for w in workers):
+            continue
+        first = [names.get(w.worker, w.worker[:8]) for w in workers[:REPLICAS]]
+        later = [names.get(w.worker, w.worker[:8]) for w in workers[REPLICAS:]]
+        slashed = [f"{names.get(w.worker)} {format_tsr(w.slashed, 2)}" for w in workers if w.slashed]
+        honest_first = [names.get(w.worker) for w in workers[:REPLICAS] if w.worker not in sybils]
+        text = f"job {job.job_id} ({job.workload}): round 0 was {', '.join(first)}"
+        if job.rounds > 1:
+            text += (
+                f"; their reveals disagreed, so at the reveal deadline it escalated to fresh replicas "
+                f"({', '.join(later) or 'none came'})"
+            )
+        text += f"; ended {job.status.phase}"
+        if slashed:
+            text += f"; slashed and jailed: {', '.join(slashed)}"
+        if honest_first and job.status.phase == "Completed":
+            kept = all(not w.slashed for w in workers if w.worker not in sybils)
+            outcome = "kept its stake" if kept else "[red]LOST STAKE[/]"
+            text += f"; honest {', '.join(honest_first)} {outcome}"
+        lines.append(text + ".")
+    if demo.faulty and not lines:
+        lines.append("The Sybil pair was never selected into a job this run: every job settled in one round.")
+    return lines
+
+
 def _signed(wei: int) -> str:
     from offchain.requester import format_tsr
 
@@ -468,7 +531,7 @@ def _short_address(address: str) -> str:
 
 NEXT_STEPS = """\
 [bold]Next:[/]
-  make demo ARGS=--faulty       # the same, with one worker lying: watch it get slashed and jailed
+  make demo ARGS=--faulty       # with a Sybil pair lying: watch a job escalate and the pair get slashed
   make chain && make deploy     # a persistent local chain with the contracts (state in .tessera/)
   tessera worker doctor         # check a worker's set-up (chain, contracts, key, stake, IPFS, device)
   tessera job schema            # the job spec format; `tessera job submit SPEC --fee 1 --replicas 3`
@@ -483,16 +546,14 @@ def run_demo(
     # Not a terminal (CI, a pipe, a test): wide enough that the tables never wrap or truncate.
     console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     demo = Demo(console=console, faulty=faulty)
-    mode = " with a faulty worker" if faulty else ""
-    console.print(f"[bold]Tessera demo{mode}[/]: local chain, IPFS, three workers, one job per workload")
+    mode = " with a Sybil pair" if faulty else ""
+    workers = "seven workers (two of them one Sybil)" if faulty else "three workers"
+    console.print(f"[bold]Tessera demo{mode}[/]: local chain, IPFS, {workers}, one job per workload")
     root = Path(tempfile.mkdtemp(prefix="tessera-demo-"))
     demo.root = root
     try:
         with ExitStack() as stack:
-            demo.operators = [
-                Operator(i, dev_account(i), faulty=faulty and i == OPERATOR_INDICES[-1])
-                for i in OPERATOR_INDICES
-            ]
+            demo.operators = demo_operators(faulty)
             start_chain(demo, stack)
             deploy(demo)
             fund_and_stake(demo)
@@ -501,6 +562,8 @@ def run_demo(
             follow_jobs(demo)
             stop_workers(demo)
             console.print(jobs_table(demo))
+            for line in escalation_story(demo):
+                console.print(line)
             advance_epoch_and_claim(demo)
             console.print(balances_table(demo))
             if dashboard:

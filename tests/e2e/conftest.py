@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-DEMO_TIMEOUT_S = 300
+DEMO_TIMEOUT_S = 600  # --faulty waits for a disputed round's reveal deadline, then a second round
 
 
 def demo_env(tmp_path: Path) -> dict[str, str]:
