@@ -104,14 +104,37 @@ def attack(f: float, collateral_per_fee: float, compute_share: float) -> Attack:
     )
 
 
-def break_even(collateral_per_fee: float, compute_share: float) -> float:
+def ground_attack(f: float, collateral_per_fee: float, compute_share: float) -> float:
+    """Expected gain (units of F) of a requester in league with the cluster that grinds round 0: it posts
+    only in a block whose seed it could read in advance and that selects exactly 2 of its identities at
+    opening, and claims with them in that block (a builder bundle), leaving one slot to an honest worker.
+    It pays the fee F; round 1's seed it cannot read (honest workers finalize at the reveal deadline)."""
+    pool = 1 - PROTOCOL_FEE
+    col = collateral_per_fee
+    cost = compute_share * pool / ROUND0_REPLICAS
+    gain = -1.0  # the fee
+    for b, pb in enumerate(slots_law(f, ROUND1_REPLICAS)):
+        if b >= 3:
+            gain += pb * (pool + SLASH_REWARD * (1 + ROUND1_REPLICAS - b) * col)
+        else:
+            gain += pb * (-2 * col + b * (pool / 6 + SLASH_REWARD * 2 * col / ROUND1_REPLICAS - cost))
+    return gain
+
+
+def break_even(collateral_per_fee: float, compute_share: float, ground: bool = False) -> float:
     """The smallest stake share at which attacking pays as much as honest work (bisection on f)."""
+
+    def gain(f: float) -> float:
+        if ground:
+            return ground_attack(f, collateral_per_fee, compute_share)
+        return attack(f, collateral_per_fee, compute_share).gain
+
     lo, hi = 0.001, 0.999
-    if attack(lo, collateral_per_fee, compute_share).gain >= 0:
+    if gain(lo) >= 0:
         return lo
     for _ in range(50):
         mid = (lo + hi) / 2
-        if attack(mid, collateral_per_fee, compute_share).gain >= 0:
+        if gain(mid) >= 0:
             hi = mid
         else:
             lo = mid
@@ -140,6 +163,13 @@ def main() -> None:
     for col in (1, 10, 100):
         cells = " | ".join(f"{break_even(col, share):.1%}" for share in (0.0, 0.5, 1.0))
         print(f"| {col} | {cells} |")
+    print()
+    print("requester grinds round 0 (posts only when exactly 2 of its identities are selected at opening):")
+    print("| C / F | " + " | ".join(f"gain at f = {f:.0%}" for f in SHARES) + " | break-even f |")
+    print("|---|" + "---|" * (len(SHARES) + 1))
+    for col in (1, 10, 100):
+        cells = " | ".join(f"{ground_attack(f, col, cs):+.2f} F" for f in SHARES)
+        print(f"| {col} | {cells} | {break_even(col, cs, ground=True):.1%} |")
 
 
 if __name__ == "__main__":
