@@ -1505,6 +1505,55 @@ export const jobRegistryAbi = [
     "type": "event"
   },
   {
+    "name": "JobClaimed",
+    "inputs": [
+      {
+        "name": "job_id",
+        "type": "uint256",
+        "indexed": true
+      },
+      {
+        "name": "worker",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "index",
+        "type": "uint256",
+        "indexed": false
+      }
+    ],
+    "anonymous": false,
+    "type": "event"
+  },
+  {
+    "name": "ResultChallenged",
+    "inputs": [
+      {
+        "name": "job_id",
+        "type": "uint256",
+        "indexed": true
+      },
+      {
+        "name": "challenger",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "result_digest",
+        "type": "bytes32",
+        "indexed": false
+      },
+      {
+        "name": "result_cid",
+        "type": "string",
+        "indexed": false
+      }
+    ],
+    "anonymous": false,
+    "type": "event"
+  },
+  {
     "name": "JobCancelled",
     "inputs": [
       {
@@ -1531,28 +1580,6 @@ export const jobRegistryAbi = [
       },
       {
         "name": "refunded",
-        "type": "uint256",
-        "indexed": false
-      }
-    ],
-    "anonymous": false,
-    "type": "event"
-  },
-  {
-    "name": "JobClaimed",
-    "inputs": [
-      {
-        "name": "job_id",
-        "type": "uint256",
-        "indexed": true
-      },
-      {
-        "name": "worker",
-        "type": "address",
-        "indexed": true
-      },
-      {
-        "name": "index",
         "type": "uint256",
         "indexed": false
       }
@@ -2050,6 +2077,67 @@ export const jobRegistryAbi = [
   {
     "stateMutability": "nonpayable",
     "type": "function",
+    "name": "post_job_optimistic",
+    "inputs": [
+      {
+        "name": "spec_cid",
+        "type": "string"
+      },
+      {
+        "name": "spec_digest",
+        "type": "bytes32"
+      },
+      {
+        "name": "fee",
+        "type": "uint256"
+      },
+      {
+        "name": "collateral",
+        "type": "uint256"
+      },
+      {
+        "name": "claim_window",
+        "type": "uint256"
+      },
+      {
+        "name": "commit_window",
+        "type": "uint256"
+      },
+      {
+        "name": "challenge_window",
+        "type": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "stateMutability": "nonpayable",
+    "type": "function",
+    "name": "challenge",
+    "inputs": [
+      {
+        "name": "job_id",
+        "type": "uint256"
+      },
+      {
+        "name": "result_digest",
+        "type": "bytes32"
+      },
+      {
+        "name": "result_cid",
+        "type": "string"
+      }
+    ],
+    "outputs": []
+  },
+  {
+    "stateMutability": "nonpayable",
+    "type": "function",
     "name": "cancel",
     "inputs": [
       {
@@ -2448,6 +2536,23 @@ export const jobRegistryAbi = [
       {
         "name": "",
         "type": "uint256"
+      }
+    ]
+  },
+  {
+    "stateMutability": "view",
+    "type": "function",
+    "name": "is_optimistic",
+    "inputs": [
+      {
+        "name": "job_id",
+        "type": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool"
       }
     ]
   },

@@ -101,7 +101,8 @@ MAX_SELECTION_FACTOR: public(constant(uint256)) = 64
 
 # Word layouts (bit widths). core: requester 160 | state 4 | round 2 | first slot 4 | base replicas 4 |
 # replicas 4 | quorum 4 | claims 4 | commit mask 8 | reveal mask 8 | terms version 16 | seed 38.
-# terms: fee 80 | collateral 80 | claim deadline 40 | claim window 17 | commit window 17 | reveal window 17.
+# terms: fee 80 | collateral 80 | claim deadline 40 | claim window 17 | commit window 17 | reveal window 17 |
+# optimistic 1.
 # A terms version packs protocol fee | wrong-result slash | liveness slash, 16 bits each.
 MASK2: constant(uint256) = 2**2 - 1
 MASK4: constant(uint256) = 2**4 - 1
@@ -136,6 +137,7 @@ struct Job:
     reveal_deadline: uint256
     terms_version: uint256  # the governance terms in force at posting
     seed: uint256  # the current round's selection seed
+    optimistic: bool  # one replica whose result settles after a challenge window (`post_job_optimistic`)
 
 
 struct Tally:
@@ -229,63 +231,62 @@ def post_job(spec_cid: String[100], spec_digest: bytes32, fee: uint256, replicas
     @param reveal_window Seconds after the commit deadline by which reveals are due.
     @return The new job id (ids start at 1).
     """
-    pausable._require_not_paused()
-    assert len(spec_cid) > 0, "registry: empty spec cid"
-    assert spec_digest != empty(bytes32), "registry: empty spec digest"
-    assert fee >= self.min_fee and fee <= MAX_AMOUNT, "registry: fee out of bounds"
-    assert replicas >= 1 and replicas <= constants.MAX_POSTED_REPLICAS, "registry: replicas out of bounds"
-    assert quorum * 2 > replicas and quorum <= replicas, "registry: quorum must be a majority of replicas"
-    assert collateral >= self.min_collateral and collateral <= MAX_AMOUNT, "registry: collateral out of bounds"
-    assert collateral <= fee * MAX_COLLATERAL_PER_FEE, "registry: collateral above 100 x the fee"
-    for window: uint256 in [claim_window, commit_window, reveal_window]:
-        assert window >= MIN_WINDOW and window <= MAX_WINDOW, "registry: window out of bounds"
+    return self._post(spec_cid, spec_digest, fee, replicas, quorum, collateral, claim_window, commit_window,
+                      reveal_window, False)
 
-    before: uint256 = staticcall IBurnableToken(FEE_TOKEN).balanceOf(self)
-    assert extcall IBurnableToken(FEE_TOKEN).transferFrom(msg.sender, self, fee, default_return_value=True), \
-        "registry: transferFrom failed"
-    assert staticcall IBurnableToken(FEE_TOKEN).balanceOf(self) == before + fee, \
-        "registry: fee token took a transfer fee"
 
-    job_id: uint256 = self.job_count + 1
-    self.job_count = job_id
-    job: Job = Job(
-        requester=msg.sender,
-        state=constants.OPEN,
-        round=0,
-        first=0,
-        base=replicas,
-        replicas=replicas,
-        quorum=quorum,
-        claims=0,
-        commit_mask=0,
-        reveal_mask=0,
-        fee=fee,
-        collateral=collateral,
-        claim_window=claim_window,
-        commit_window=commit_window,
-        reveal_window=reveal_window,
-        claim_deadline=block.timestamp + claim_window,
-        commit_deadline=block.timestamp + claim_window + commit_window,
-        reveal_deadline=block.timestamp + claim_window + commit_window + reveal_window,
-        terms_version=self.terms_version,
-        seed=self._draw_seed(job_id, 0),
-    )
+@external
+def post_job_optimistic(spec_cid: String[100], spec_digest: bytes32, fee: uint256, collateral: uint256,
+                        claim_window: uint256, commit_window: uint256, challenge_window: uint256) -> uint256:
+    """
+    @notice Post an optimistic job (approve this contract for `fee` first): one worker runs it, and its
+            revealed result settles only when `challenge_window` has passed without a `challenge`. A
+            challenge escalates the job to fresh replicas, as a disagreeing round would.
+    @param spec_cid IPFS CID of the job spec (JSON).
+    @param spec_digest sha256 of the spec bytes.
+    @param fee As for `post_job`.
+    @param collateral As for `post_job`; a challenger locks the same.
+    @param claim_window Seconds from now during which a worker may claim.
+    @param commit_window Seconds after the claim deadline by which the commitment is due.
+    @param challenge_window Seconds after the commit deadline by which the worker reveals; the result can
+           be challenged until then, so it settles no earlier.
+    @return The new job id.
+    """
+    return self._post(spec_cid, spec_digest, fee, 1, 1, collateral, claim_window, commit_window,
+                      challenge_window, True)
+
+
+@external
+def challenge(job_id: uint256, result_digest: bytes32, result_cid: String[100]):
+    """
+    @notice Dispute an optimistic job's revealed result before its challenge window closes, naming the
+            result you computed. You lock the job's collateral as a bond and become its second revealer;
+            when the window closes the job escalates to fresh replicas, and whoever's result they do not
+            confirm is slashed at the wrong-result rate (your bond if the original stands). Any operator
+            that may claim jobs (registered, bonded, not jailed) may challenge; pausing does not stop it.
+    @param job_id The optimistic job.
+    @param result_digest sha256 of the result bytes you computed (must differ from the revealed one).
+    @param result_cid IPFS CID of those bytes.
+    """
+    job: Job = self._load(job_id)
+    assert job.optimistic, "registry: not an optimistic job"
+    assert job.state == constants.CLAIMED and job.round == 0, "registry: job not in its first round"
+    assert job.reveal_mask & 1 != 0, "registry: no result revealed yet"
+    assert block.timestamp < job.reveal_deadline, "registry: challenge window closed"
+    assert job.claims == 1, "registry: already challenged"
+    assert self._claimants[job_id][0] != msg.sender, "registry: cannot challenge your own result"
+    assert result_digest != empty(bytes32) and len(result_cid) > 0, "registry: empty result"
+    assert result_digest != self._seals[job_id][0], "registry: the challenge names the revealed result"
+    extcall IStaking(STAKING).lock_collateral(msg.sender, job.collateral)
+    self._claimants[job_id][1] = msg.sender
+    self._seals[job_id][1] = result_digest
+    job.claims = 2
+    job.commit_mask |= 2
+    job.reveal_mask |= 2
     self._store_core(job_id, job)
-    self._store_terms(job_id, job)
-    log IJobRegistry.JobPosted(
-        job_id=job_id,
-        requester=msg.sender,
-        spec_cid=spec_cid,
-        spec_digest=spec_digest,
-        fee=fee,
-        replicas=replicas,
-        quorum=quorum,
-        collateral=collateral,
-        claim_deadline=job.claim_deadline,
-        commit_deadline=job.commit_deadline,
-        reveal_deadline=job.reveal_deadline,
-    )
-    return job_id
+    log IJobRegistry.JobClaimed(job_id=job_id, worker=msg.sender, index=1)
+    log IJobRegistry.ResultChallenged(job_id=job_id, challenger=msg.sender, result_digest=result_digest,
+                                      result_cid=result_cid)
 
 
 @external
@@ -385,6 +386,8 @@ def reveal_and_finalize(job_id: uint256, result_digest: bytes32, result_cid: Str
     mask: uint256 = self._round_mask(job)
     if job.reveal_mask & mask != job.commit_mask & mask:
         return False
+    if job.optimistic and job.round == 0:
+        return False  # the result can still be challenged until the window closes
     tally: Tally = self._tally(job_id, job)
     if tally.disputed and self._can_escalate(job):
         return False
@@ -421,6 +424,8 @@ def finalize(job_id: uint256):
     mask: uint256 = self._round_mask(job)
     past_deadline: bool = block.timestamp >= job.reveal_deadline
     assert job.reveal_mask & mask == job.commit_mask & mask or past_deadline, "registry: reveals pending"
+    assert past_deadline or not (job.optimistic and job.round == 0), \
+        "registry: an optimistic result settles when its challenge window closes"
     tally: Tally = self._tally(job_id, job)
     if tally.disputed and self._can_escalate(job):
         assert past_deadline, "registry: reveals disagree; the round escalates at its reveal deadline"
@@ -619,6 +624,17 @@ def selected_at(job_id: uint256, operator: address) -> uint256:
 
 @view
 @external
+def is_optimistic(job_id: uint256) -> bool:
+    """
+    @notice Whether the job was posted with `post_job_optimistic` (one replica and a challenge window).
+    @param job_id The job.
+    @return True for an optimistic job.
+    """
+    return self._load(job_id).optimistic
+
+
+@view
+@external
 def is_selected(job_id: uint256, operator: address) -> bool:
     """
     @notice Whether `operator` passes selection for the job's current round now (see `selected_at`).
@@ -652,6 +668,71 @@ def job_terms(job_id: uint256) -> IJobRegistry.JobTerms:
 
 
 # ---------------------------------------------------------------- internal
+@internal
+def _post(spec_cid: String[100], spec_digest: bytes32, fee: uint256, replicas: uint256, quorum: uint256,
+          collateral: uint256, claim_window: uint256, commit_window: uint256, reveal_window: uint256,
+          optimistic: bool) -> uint256:
+    pausable._require_not_paused()
+    assert len(spec_cid) > 0, "registry: empty spec cid"
+    assert spec_digest != empty(bytes32), "registry: empty spec digest"
+    assert fee >= self.min_fee and fee <= MAX_AMOUNT, "registry: fee out of bounds"
+    assert replicas >= 1 and replicas <= constants.MAX_POSTED_REPLICAS, "registry: replicas out of bounds"
+    assert quorum * 2 > replicas and quorum <= replicas, "registry: quorum must be a majority of replicas"
+    assert collateral >= self.min_collateral and collateral <= MAX_AMOUNT, "registry: collateral out of bounds"
+    assert collateral <= fee * MAX_COLLATERAL_PER_FEE, "registry: collateral above 100 x the fee"
+    for window: uint256 in [claim_window, commit_window, reveal_window]:
+        assert window >= MIN_WINDOW and window <= MAX_WINDOW, "registry: window out of bounds"
+
+    before: uint256 = staticcall IBurnableToken(FEE_TOKEN).balanceOf(self)
+    assert extcall IBurnableToken(FEE_TOKEN).transferFrom(msg.sender, self, fee, default_return_value=True), \
+        "registry: transferFrom failed"
+    assert staticcall IBurnableToken(FEE_TOKEN).balanceOf(self) == before + fee, \
+        "registry: fee token took a transfer fee"
+
+    job_id: uint256 = self.job_count + 1
+    self.job_count = job_id
+    job: Job = Job(
+        requester=msg.sender,
+        state=constants.OPEN,
+        round=0,
+        first=0,
+        base=replicas,
+        replicas=replicas,
+        quorum=quorum,
+        claims=0,
+        commit_mask=0,
+        reveal_mask=0,
+        fee=fee,
+        collateral=collateral,
+        claim_window=claim_window,
+        commit_window=commit_window,
+        reveal_window=reveal_window,
+        claim_deadline=block.timestamp + claim_window,
+        commit_deadline=block.timestamp + claim_window + commit_window,
+        reveal_deadline=block.timestamp + claim_window + commit_window + reveal_window,
+        terms_version=self.terms_version,
+        seed=self._draw_seed(job_id, 0),
+        optimistic=optimistic,
+    )
+    self._store_core(job_id, job)
+    self._store_terms(job_id, job)
+    log IJobRegistry.JobPosted(
+        job_id=job_id,
+        requester=msg.sender,
+        spec_cid=spec_cid,
+        spec_digest=spec_digest,
+        fee=fee,
+        replicas=replicas,
+        quorum=quorum,
+        collateral=collateral,
+        claim_deadline=job.claim_deadline,
+        commit_deadline=job.commit_deadline,
+        reveal_deadline=job.reveal_deadline,
+    )
+    return job_id
+
+
+
 @internal
 def _claim(job_id: uint256) -> Job:
     pausable._require_not_paused()
@@ -915,6 +996,7 @@ def _load(job_id: uint256) -> Job:
         reveal_deadline=claim_deadline + commit_window + reveal_window,
         terms_version=(core >> 202) & MASK16,
         seed=core >> SEED_SHIFT,
+        optimistic=(terms >> 251) & 1 == 1,
     )
 
 
@@ -945,6 +1027,7 @@ def _store_terms(job_id: uint256, job: Job):
         | (job.claim_window << 200)
         | (job.commit_window << 217)
         | (job.reveal_window << 234)
+        | (convert(job.optimistic, uint256) << 251)
     )
 
 
