@@ -103,6 +103,42 @@ class WorkerProgress:
     paid: int | None = None
     slashed: int = 0
     slash_reasons: tuple[str, ...] = ()
+    round: int = 0  # the round it claimed (0 as posted; each escalation opens the next)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """A `JobEscalated` event: the job's disputed round closed and round ``round`` opened with fresh
+    replicas and new deadlines."""
+
+    round: int
+    replicas: int
+    quorum: int
+    claim_deadline: int
+    commit_deadline: int
+    reveal_deadline: int
+    at: int  # block timestamp of the escalating finalize
+
+
+@dataclass(frozen=True)
+class Selection:
+    """When an operator may claim a job's current round (`JobRegistry.selected_at`)."""
+
+    job_id: int
+    operator: str
+    round: int
+    selected_at: int  # 2**256 - 1: no bonded stake
+    claim_deadline: int
+    now: int
+
+    @property
+    def has_stake(self) -> bool:
+        return self.selected_at != 2**256 - 1
+
+    @property
+    def this_round(self) -> bool:
+        """Selected before the round's claim deadline (now or later, as the threshold widens)."""
+        return self.selected_at < self.claim_deadline
 
 
 @dataclass(frozen=True)
@@ -118,6 +154,7 @@ class JobStatus:
     posted_at: int | None = None
     settled_at: int | None = None
     tx_hashes: tuple[bytes, ...] = ()
+    escalations: tuple[Escalation, ...] = ()
 
     @property
     def phase(self) -> str:
@@ -360,6 +397,14 @@ class Client:
         slashes: dict[str, list[Event]] = {}
         for e in by_name.get("OperatorSlashed", []):
             slashes.setdefault(e.args["operator"], []).append(e)
+        # a claimant's round: the escalations logged before its claim (events are in chain order)
+        rounds: dict[str, int] = {}
+        escalated = 0
+        for event in events:
+            if event.name == "JobEscalated":
+                escalated += 1
+            elif event.name == "JobClaimed":
+                rounds.setdefault(event.args["worker"], escalated)
         workers = []
         for worker in self.contracts.claimants(job_id):
             entry = self.contracts.worker_entry(job_id, worker)
@@ -377,6 +422,7 @@ class Client:
                         SLASH_REASONS.get(int(s.args["reason"]), str(s.args["reason"]))
                         for s in slashes.get(worker, [])
                     ),
+                    round=rounds.get(worker, 0),
                 )
             )
         completed = by_name.get("JobCompleted", [None])[0]
@@ -393,7 +439,32 @@ class Client:
             posted_at=self._timestamp(posted.block_number) if posted else None,
             settled_at=self._timestamp(settled.block_number) if settled else None,
             tx_hashes=tuple(dict.fromkeys(e.tx_hash for e in events)),
+            escalations=tuple(
+                Escalation(
+                    round=int(e.args["round"]),
+                    replicas=int(e.args["replicas"]),
+                    quorum=int(e.args["quorum"]),
+                    claim_deadline=int(e.args["claim_deadline"]),
+                    commit_deadline=int(e.args["commit_deadline"]),
+                    reveal_deadline=int(e.args["reveal_deadline"]),
+                    at=self._timestamp(e.block_number),
+                )
+                for e in by_name.get("JobEscalated", [])
+            ),
         )
+
+    def selection(self, job_id: int, address: str | None = None) -> Selection:
+        """When ``address`` (default: the signer) may claim the job's current round: selection is by
+        stake and changes each round (SPEC §3 Selection)."""
+        from offchain.chain.bindings import Phase
+
+        address = address or self.address
+        view = self.contracts.get_job(job_id)
+        if view.phase == Phase.UNKNOWN:
+            raise JobNotFound(f"there is no job {job_id} on chain {self.manifest.chain_id}")
+        at = int(self.contracts.registry.functions.selected_at(job_id, address).call())
+        now = int(self.w3.eth.get_block("latest")["timestamp"])
+        return Selection(job_id, address, view.round, at, view.claim_deadline, now)
 
     def _timestamp(self, block_number: int) -> int:
         return int(self.w3.eth.get_block(block_number)["timestamp"])
@@ -557,6 +628,7 @@ _REGISTRY_JOB_EVENTS = (
     "JobFailed",
     "JobCancelled",
     "JobExpired",
+    "JobEscalated",
 )
 
 

@@ -7,9 +7,16 @@ from typing import Annotated
 
 import typer
 
-from offchain.cli.common import AMOUNT_HELP, client_for, wei_of, when
+from offchain.chain.protocol import MAX_POSTED_REPLICAS, MAX_REPLICAS
+from offchain.cli.common import AMOUNT_HELP, client_for, wei_of
+from offchain.cli.job_view import print_status as _print_status
 from offchain.cli.state import state
 from offchain.errors import ConfigError, TesseraError
+
+UNCHECKED_WARNING = (
+    "warning: a 1-replica result is unchecked (one worker, nobody to disagree); "
+    "use --replicas 3 for a checked result"
+)
 
 app = typer.Typer(
     help="Post compute jobs, follow them and fetch their verified results.", no_args_is_help=True
@@ -44,12 +51,16 @@ def job_submit(
         Path, typer.Argument(help="Job spec (JSON).", exists=True, dir_okay=False, readable=True)
     ],
     fee: Annotated[str, typer.Option(help="Fee escrowed for the workers. " + AMOUNT_HELP)] = "1",
-    replicas: Annotated[int, typer.Option(help="Workers that run the job.", min=1, max=8)] = 1,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            help=f"Workers that run the job, 1 to {MAX_POSTED_REPLICAS}; 1 is unchecked (no second result), "
+            "3 or more are checked, and a disagreement escalates to fresh workers."
+        ),
+    ] = 1,
     quorum: Annotated[
         int | None,
-        typer.Option(
-            help="Agreeing results needed \\[default: a strict majority].", min=1, max=8, show_default=False
-        ),
+        typer.Option(help="Agreeing results needed \\[default: a strict majority].", show_default=False),
     ] = None,
     collateral: Annotated[
         str | None,
@@ -73,6 +84,12 @@ def job_submit(
 
     Example: tessera job submit examples/matmul.json --fee 2 --replicas 3
     """
+    if not 1 <= replicas <= MAX_POSTED_REPLICAS:
+        raise ConfigError(
+            f"--replicas {replicas} is out of bounds: a job may ask for 1 to {MAX_POSTED_REPLICAS} replicas "
+            f"(the other of the {MAX_REPLICAS} slots are kept for escalation)",
+            hint="use --replicas 3 for a checked result",
+        )
     spec_model = _spec_module()
     # A malformed spec stops here: nothing is uploaded or sent. What is uploaded is the canonical form
     # (sorted keys, defaults written out), which every worker's strict parser reads back identically.
@@ -85,6 +102,8 @@ def job_submit(
     from offchain.ipfs.open import open_ipfs
 
     current = state(ctx)
+    if replicas == 1:
+        current.err.print(UNCHECKED_WARNING, soft_wrap=True)
     client = client_for(ctx, signer=True)
     with open_ipfs(current.settings) as backend, current.err.status("adding the spec to IPFS ..."):
         spec_cid = str(backend.add_bytes(spec_bytes))
@@ -113,8 +132,8 @@ def _wait(ctx: typer.Context, client, job_id: int, *, timeout_s: float) -> None:
         while True:
             view = client.contracts.get_job(job_id)
             status.update(
-                f"job {job_id}: {view.phase.name.lower()} ({view.claims} claimed, {view.commits} "
-                f"committed, {view.reveals} revealed)"
+                f"job {job_id}: {view.phase.name.lower()}, round {view.round} ({view.claims} claimed, "
+                f"{view.commits} committed, {view.reveals} revealed)"
             )
             if view.phase.terminal:
                 return
@@ -139,49 +158,6 @@ def job_wait(
     client = client_for(ctx, signer=False)
     _wait(ctx, client, job_id, timeout_s=timeout)
     _print_status(ctx, client.job_status(job_id), client)
-
-
-def _print_status(ctx: typer.Context, st, client) -> None:
-    from rich.table import Table
-
-    from offchain.requester import format_tsr
-
-    v = st.view
-    now = int(client.w3.eth.get_block("latest")["timestamp"])
-    head = Table(title=f"job {v.job_id}: {st.phase}", show_header=False, title_justify="left")
-    head.add_row("requester", v.requester)
-    head.add_row("spec", f"{st.spec_cid} (sha256 0x{st.spec_digest.hex()})" if st.spec_cid else "?")
-    head.add_row("fee / collateral", f"{format_tsr(v.fee)} / {format_tsr(v.collateral)} per worker")
-    head.add_row("replicas / quorum", f"{v.replicas} / {v.quorum}")
-    head.add_row("claims / commits / reveals", f"{v.claims} / {v.commits} / {v.reveals}")
-    head.add_row("claim deadline", when(v.claim_deadline, now))
-    head.add_row("commit deadline", when(v.commit_deadline, now))
-    head.add_row("reveal deadline", when(v.reveal_deadline, now))
-    if st.result_digest is not None:
-        head.add_row("agreed digest", "0x" + st.result_digest.hex())
-        head.add_row("result CID", st.result_cid or "?")
-        head.add_row(
-            "paid to workers",
-            format_tsr(st.fee_paid) + f" (protocol fee burned {format_tsr(st.protocol_fee or 0)})",
-        )
-    out = state(ctx).out
-    out.print(head)
-    if st.workers:
-        table = Table("worker", "committed", "revealed", "digest", "paid", "slashed")
-        for w in st.workers:
-            digest = "—" if w.result_digest is None else "0x" + w.result_digest.hex()[:12] + "…"
-            if w.result_digest is not None and st.result_digest is not None:
-                digest += " ✓" if w.result_digest == st.result_digest else " ✗"
-            slashed = f"{format_tsr(w.slashed)} ({', '.join(w.slash_reasons)})" if w.slashed else "—"
-            table.add_row(
-                w.worker,
-                "yes" if w.committed else "no",
-                "yes" if w.revealed else "no",
-                digest,
-                format_tsr(w.paid) if w.paid else "—",
-                slashed,
-            )
-        out.print(table)
 
 
 @app.command("status")

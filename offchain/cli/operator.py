@@ -1,4 +1,5 @@
-"""`tessera operator register|stake|unstake|withdraw|status`: an operator's stake (`offchain.requester`)."""
+"""`tessera operator register|stake|unstake|withdraw|status|selected`: an operator's stake and selection
+(`offchain.requester`)."""
 
 from __future__ import annotations
 
@@ -156,3 +157,29 @@ def operator_status(
         )
         table.add_row("slashes by reason", f"{slashes} ({format_tsr(record.slashed_amount)})")
     state(ctx).out.print(table)
+
+
+@app.command("selected")
+def operator_selected(
+    ctx: typer.Context,
+    job_id: Annotated[int, typer.Argument(help="Job id.", min=1)],
+    address: Annotated[
+        str | None,
+        typer.Option(help="Operator address \\[default: the configured key's].", show_default=False),
+    ] = None,
+) -> None:
+    """Show when an operator may claim a job's current round (selection by stake, `selected_at`).
+
+    Example: tessera operator selected 7
+    """
+    client = client_for(ctx, signer=address is None)
+    sel = client.selection(job_id, address)
+    head = f"job {job_id} round {sel.round}, operator {sel.operator}: "
+    if not sel.has_stake:
+        typer.echo(head + "not selectable (no bonded stake); next: tessera operator stake 100")
+    elif not sel.this_round:
+        typer.echo(head + f"not selected before the claim deadline ({when(sel.claim_deadline, sel.now)})")
+    elif sel.selected_at <= sel.now:
+        typer.echo(head + f"selected since {when(sel.selected_at, sel.now)}; it may claim a free slot")
+    else:
+        typer.echo(head + f"selected from {when(sel.selected_at, sel.now)} (the threshold widens with time)")

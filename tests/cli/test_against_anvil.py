@@ -108,10 +108,40 @@ def test_submit_posts_the_job_and_status_shows_it(deployed, tmp_path):
     assert f"job {job_id}: Open" in status.stdout
     assert "1.5 TSR" in status.stdout
     assert "3 / 2" in status.stdout  # replicas / quorum (a strict majority by default)
+    assert "0 of at most 2, first slot 0" in status.stdout  # round 0 as posted
     spec_cid = next(line for line in status.stdout.splitlines() if "spec" in line and "Qm" in line)
     cid = spec_cid[spec_cid.index("Qm") :].split()[0]
     uploaded = run("ipfs", "cat", cid).stdout.encode()
     assert uploaded == canonical_spec_bytes(parse_spec(spec))  # the canonical form of what was given
+
+
+def test_a_one_replica_job_is_posted_with_a_warning_that_it_is_unchecked(deployed, tmp_path):
+    _, _, run = deployed
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(VALID_SPEC))
+
+    single = run("job", "submit", str(path), env=key_env(REQUESTER))
+    checked = run("job", "submit", str(path), "--replicas", "3", env=key_env(REQUESTER))
+
+    assert single.returncode == 0 and checked.returncode == 0, single.stderr + checked.stderr
+    assert "warning: a 1-replica result is unchecked" in single.stderr
+    assert "--replicas 3" in single.stderr
+    assert "unchecked" not in checked.stderr
+
+
+def test_operator_selected_shows_when_an_operator_may_claim(deployed, tmp_path):
+    chain, env, run = deployed
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(VALID_SPEC))
+    job_id = run("job", "submit", str(path), "--replicas", "3", env=key_env(REQUESTER)).stdout.strip()
+    stranger = dev_account(STRANGER).address
+
+    unstaked = run("operator", "selected", job_id, "--address", stranger)
+    unknown = run("operator", "selected", "999", "--address", stranger)
+
+    assert unstaked.returncode == 0, unstaked.stderr
+    assert f"job {job_id} round 0, operator {stranger}: not selectable (no bonded stake)" in unstaked.stdout
+    assert error_line(unknown).startswith("E_JOB_UNKNOWN: ")
 
 
 def test_result_of_an_unsettled_job_is_refused(deployed, tmp_path):
@@ -144,6 +174,22 @@ def test_quorum_must_be_a_strict_majority(deployed, tmp_path):
 
     assert result.returncode == 2
     assert error_line(result).startswith("E_CONFIG: --quorum 2 is not a strict majority")
+
+
+@pytest.mark.parametrize("replicas", ["0", "6", "8"])
+def test_replicas_outside_one_to_five_are_refused_before_any_transaction(deployed, tmp_path, replicas):
+    chain, _, run = deployed
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(VALID_SPEC))
+    before = chain_state(chain, dev_account(REQUESTER).address)
+
+    result = run("job", "submit", str(path), "--replicas", replicas, env=key_env(REQUESTER))
+
+    assert result.returncode == 2
+    assert error_line(result).startswith(
+        f"E_CONFIG: --replicas {replicas} is out of bounds: a job may ask for 1 to 5"
+    )
+    assert chain_state(chain, dev_account(REQUESTER).address) == before
 
 
 def test_operator_register_stake_unstake_status_and_doctor(deployed):
@@ -221,6 +267,17 @@ def stake_operator(chain, env, index: int, amount: int = 200 * TSR) -> Client:
     return operator
 
 
+def claim_when_selected(chain, operator: Client, job_id: int) -> None:
+    """Claim as the contract's stake-weighted selection allows: move chain time to the operator's
+    `selected_at` if it is later (the threshold widens to 16x by the claim deadline), then claim."""
+    at = int(operator.contracts.registry.functions.selected_at(job_id, operator.address).call())
+    head = int(operator.w3.eth.get_block("latest")["timestamp"])
+    assert at < operator.contracts.get_job(job_id).claim_deadline, "not selected in this round"
+    if at > head:
+        devchain.rpc_call(chain.rpc_url, "evm_setNextBlockTimestamp", [at])
+    operator.send(operator.contracts.claim(job_id))
+
+
 def test_result_is_fetched_verified_and_saved_and_rewards_claimed(deployed, tmp_path):
     chain, env, run = deployed
     operator = stake_operator(chain, env, HAND_WORKER)
@@ -235,7 +292,7 @@ def test_result_is_fetched_verified_and_saved_and_rewards_claimed(deployed, tmp_
     result_cid = run("ipfs", "add", str(result_file)).stdout.strip()
     digest, salt = hashlib.sha256(result_file.read_bytes()).digest(), bytes(range(32))
     c = operator.contracts
-    operator.send(c.claim(job_id))
+    claim_when_selected(chain, operator, job_id)
     operator.send(
         c.commit(
             job_id, commitment(1337, c.registry.address, job_id, operator.address, digest, result_cid, salt)
@@ -246,6 +303,7 @@ def test_result_is_fetched_verified_and_saved_and_rewards_claimed(deployed, tmp_
 
     status = run("job", "status", str(job_id))
     assert f"job {job_id}: Completed" in status.stdout
+    assert "0 of at most 2, first slot 0" in status.stdout  # the round row: never escalated
     assert result_cid in status.stdout and "1.9 TSR" in status.stdout  # 2 TSR minus the 5% protocol fee
     saved = run("job", "result", str(job_id), "--out", str(tmp_path / "out"))
     assert saved.returncode == 0, saved.stderr
@@ -276,7 +334,7 @@ def test_result_that_does_not_match_the_agreed_digest_is_refused(deployed, tmp_p
     other_cid = run("ipfs", "add", str(other)).stdout.strip()
     digest, salt = hashlib.sha256(honest.read_bytes()).digest(), bytes(32)
     c = operator.contracts
-    operator.send(c.claim(job_id))
+    claim_when_selected(chain, operator, job_id)
     operator.send(
         c.commit(
             job_id, commitment(1337, c.registry.address, job_id, operator.address, digest, other_cid, salt)

@@ -40,6 +40,7 @@ def test_the_expected_commands_exist():
     expected_commands = [
         "chain up", "chain down", "deploy", "ipfs add", "ipfs cat",
         "operator register", "operator stake", "operator unstake", "operator withdraw", "operator status",
+        "operator selected",
         "job submit", "job status", "job result", "job schema", "job wait",
         "worker run", "worker doctor", "rewards claim", "rewards status", "demo",
     ]  # fmt: skip
