@@ -286,3 +286,31 @@ def run_job(
         reveal(protocol, job_id, w, r)
     protocol.registry.finalize(job_id)
     return job_id
+
+
+def play_round(protocol: Protocol, job_id: int, workers: list[str], results: list) -> None:
+    """`workers` claim the job's current round (each must be selected), then each commits and reveals its
+    result: None never commits, (r,) commits r and withholds it. Warps to the commit deadline when reveals
+    are not open yet (a round not full, or a withheld commitment). Nobody finalizes."""
+    registry = protocol.registry
+    for w in workers:
+        with boa.env.prank(w):
+            registry.claim(job_id)
+    for w, r in zip(workers, results, strict=True):
+        if r is not None:
+            commit(protocol, job_id, w, r[0] if isinstance(r, tuple) else r)
+    for w, r in zip(workers, results, strict=True):
+        if r is not None and not isinstance(r, tuple):
+            job = registry.get_job(job_id)
+            if job.phase != 4:  # REVEALING
+                warp_to(job.commit_deadline)
+            reveal(protocol, job_id, w, r)
+
+
+def escalate(protocol: Protocol, job_id: int):
+    """Warp to the current round's reveal deadline and finalize: a disputed round escalates. Returns the
+    JobEscalated event."""
+    warp_to(protocol.registry.get_job(job_id).reveal_deadline)
+    protocol.registry.finalize(job_id)
+    (escalated,) = events(protocol.registry, "JobEscalated")
+    return escalated

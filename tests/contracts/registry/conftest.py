@@ -9,8 +9,26 @@ from eth_utils import to_checksum_address
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from offchain.chain.protocol import BPS, MAX_REPLICAS, Phase  # noqa: F401 - re-exported to the tests here
-from tests.contracts.conftest import TSR, deploy_protocol, events, post_job, stake_operator, warp_to  # noqa: F401 - re-exported to the tests here
+from offchain.chain.protocol import (  # noqa: F401 - re-exported to the tests here
+    BPS,
+    ESCALATION_STEP,
+    MAX_POSTED_REPLICAS,
+    MAX_REPLICAS,
+    MAX_ROUND,
+    MIN_ESCALATION_REPLICAS,
+    SELECTION_WIDENING,
+    Phase,
+)
+from tests.contracts.conftest import (  # noqa: F401 - re-exported to the tests here
+    DEFAULT_SELECTION_FACTOR,
+    MAX_SELECTION_FACTOR,
+    TSR,
+    deploy_protocol,
+    events,
+    post_job,
+    stake_operator,
+    warp_to,
+)
 from tests.contracts.staking.conftest import ODD_TOKEN
 
 # Stateless property tests stay at or below 200 examples whatever the profile. Function-scoped fixtures are
@@ -23,7 +41,7 @@ capped = settings(
 addresses = st.binary(min_size=20, max_size=20).map(to_checksum_address)
 
 ZERO = "0x0000000000000000000000000000000000000000"
-MAX_AMOUNT = 2**96 - 1
+MAX_AMOUNT = 2**80 - 1  # fee and collateral are packed into 80 bits each
 MIN_WINDOW, MAX_WINDOW = 30, 86_400
 MAX_PROTOCOL_FEE_BPS = 2_000
 MIN_WRONG_RESULT_SLASH_BPS = 1_000

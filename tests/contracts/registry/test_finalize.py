@@ -1,8 +1,10 @@
 """JobRegistry.finalize: settles a job once every committer revealed or the reveal deadline passed.
 Completed: the agreeing workers share fee - protocol fee exactly (T2) and earn work points; wrong and
 withheld results are slashed at the wrong-result rate and jailed, never-committed claimants at the liveness
-rate. Failed: the fee goes back and only silent claimants are slashed. Every slash is burned (T30). A late
-second finalize is a no-op that logs JobAlreadySettled."""
+rate. Failed: the fee goes back and only silent claimants are slashed. A job settled in round 0 burns every
+slash (T30); a wrong result exists only after an escalation (a disputed round escalates at its reveal
+deadline, see test_escalation.py), whose agreeing workers get half of it. A late second finalize is a no-op
+that logs JobAlreadySettled."""
 
 from fractions import Fraction
 
@@ -10,13 +12,23 @@ import boa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.contracts.conftest import DEFAULTS, commit, digest_of, post_job, reveal, run_job
+from tests.contracts.conftest import (
+    DEFAULTS,
+    commit,
+    digest_of,
+    escalate,
+    play_round,
+    post_job,
+    reveal,
+    run_job,
+)
 from tests.contracts.registry.conftest import (
     BPS,
     COMPLETED,
     FAILED,
+    MAX_AMOUNT,
+    MAX_POSTED_REPLICAS,
     MAX_PROTOCOL_FEE_BPS,
-    MAX_REPLICAS,
     REVEALING,
     STAKE,
     TSR,
@@ -88,23 +100,42 @@ def test_agreeing_workers_share_the_fee_exactly(
     assert emitter.epoch_points(epoch) == PROTOCOL_FEE
 
 
-def test_wrong_result_is_slashed_jailed_and_burned(
+def test_wrong_result_is_slashed_and_jailed_once_the_escalation_round_agrees(
     protocol, registry, staking, token, requester, staked_operators
 ):
-    workers = staked_operators[:3]
+    """Round 0 disagrees (A, B, A): no slash then; it escalates at its reveal deadline, and when round 1's
+    majority agrees with A the round-0 B revealer is slashed at the wrong-result rate and jailed; half the
+    slash (slash_reward_bps) pays round 1's agreeing workers, the rest is burned. (Before escalation
+    existed the round-0 majority alone slashed it, all burned.)"""
+    workers, fresh = staked_operators[:3], staked_operators[3:6]
     job_id = play(protocol, requester, workers, [A, B, A], fee=FEE)
-    before = balances(token, workers)
+    escalate(protocol, job_id)
+    assert events(registry, "OperatorSlashed", source=staking) == []
+    play_round(protocol, job_id, fresh, [A, A, A])
+    everyone = workers + fresh
+    before, supply = balances(token, everyone), token.totalSupply()
     registry.finalize(job_id)
     (slashed,) = events(registry, "OperatorSlashed", source=staking)
     (jailed,) = events(registry, "OperatorJailed", source=staking)
     (completed,) = events(registry, "JobCompleted")
+    reward = WRONG * DEFAULTS["slash_reward_bps"] // BPS
     assert (slashed.operator, slashed.job_id, slashed.reason) == (workers[1], job_id, 1)
-    assert (slashed.amount, slashed.reward, slashed.burned, slashed.beneficiary) == (WRONG, 0, WRONG, ZERO)
+    assert (slashed.amount, slashed.reward, slashed.burned) == (WRONG, reward, WRONG - reward)
+    assert slashed.beneficiary == registry.address
     assert jailed.operator == workers[1]
-    assert completed.agreeing == 2
-    gains = [b - a for a, b in zip(before, balances(token, workers), strict=True)]
-    share = POOL // 2
-    assert gains == [share + POOL - 2 * share, 0, share]
+    assert completed.agreeing == 5
+    gains = [b - a for a, b in zip(before, balances(token, everyone), strict=True)]
+    share, bounty = POOL // 5, reward // 3
+    assert gains == [
+        share + POOL - 5 * share,
+        0,
+        share,
+        share + bounty + reward - 3 * bounty,
+        share + bounty,
+        share + bounty,
+    ]
+    assert sum(gains) == POOL + reward
+    assert token.totalSupply() == supply - PROTOCOL_FEE - (WRONG - reward)
     assert staking.bonded(workers[1]) == STAKE - WRONG
     assert not staking.is_eligible(workers[1])
     assert token.balanceOf(registry.address) == 0
@@ -133,12 +164,15 @@ def test_withheld_reveal_is_slashed_like_a_wrong_one_and_a_missed_commit_for_liv
 def test_first_agreeing_worker_takes_the_rounding_remainder(
     protocol, registry, governance, requester, staked_operators
 ):
+    """The first claimant withholds (a disagreeing reveal would escalate the round), so the first agreeing
+    worker is the second claimant: it takes the remainder."""
     with boa.env.prank(governance):
         registry.set_min_fee(1)
         registry.set_min_collateral(0)
         registry.set_protocol_fee_bps(0)
     workers = staked_operators[:3]
-    job_id = play(protocol, requester, workers, [B, A, A], fee=5, collateral=500)
+    job_id = play(protocol, requester, workers, [(B,), A, A], fee=5, collateral=500)
+    warp_to(registry.get_job(job_id).reveal_deadline)
     registry.finalize(job_id)
     assert [(e.worker, e.amount) for e in events(registry, "WorkerPaid")] == [
         (workers[1], 3),
@@ -149,11 +183,19 @@ def test_first_agreeing_worker_takes_the_rounding_remainder(
 # ---------------------------------------------------------------- failed
 
 
-def test_no_quorum_fails_and_refunds_the_fee(protocol, registry, staking, token, requester, staked_operators):
-    workers = staked_operators[:2]
+def test_no_quorum_in_the_final_round_fails_and_refunds_the_fee(
+    protocol, registry, staking, token, requester, staked_operators
+):
+    """Round 0 (2 replicas, quorum 2) disagrees and escalates to 4 replicas, quorum 3; they split 2-2 and
+    with 6 of 8 slots taken no round is left: Failed, the whole fee back, no revealer slashed (a split
+    without a final quorum cannot tell who is wrong). (Before escalation existed round 0 failed at once.)"""
+    workers, fresh = staked_operators[:2], staked_operators[2:6]
     job_id = play(protocol, requester, workers, [A, B], fee=FEE, replicas=2, quorum=2)
+    escalated = escalate(protocol, job_id)
+    assert (escalated.round, escalated.replicas, escalated.quorum) == (1, 4, 3)
+    play_round(protocol, job_id, fresh, [A, B, A, B])
     before, supply = token.balanceOf(requester), token.totalSupply()
-    registry.finalize(job_id)
+    registry.finalize(job_id)  # every committer revealed and no round is left: settles before the deadline
     (failed,) = events(registry, "JobFailed")
     assert (failed.job_id, failed.refunded) == (job_id, FEE)
     assert events(registry, "OperatorSlashed", source=staking) == []  # disagreement alone is not a fault
@@ -161,25 +203,29 @@ def test_no_quorum_fails_and_refunds_the_fee(protocol, registry, staking, token,
     assert token.balanceOf(requester) == before + FEE
     assert token.totalSupply() == supply
     assert registry.get_job(job_id).phase == FAILED
-    assert [staking.locked(w) for w in workers] == [0, 0]
+    assert [staking.locked(w) for w in workers + fresh] == [0] * 6
     assert token.balanceOf(registry.address) == 0
 
 
 def test_failed_job_slashes_silent_claimants_and_burns_it_all(
     protocol, registry, staking, token, requester, staked_operators
 ):
+    """No reveal at all: the round is not disputed (nothing to escalate on); it fails and the two who
+    withheld and the one who never committed are slashed, all burned."""
     workers = staked_operators[:3]
-    job_id = play(protocol, requester, workers, [A, (A,), None], fee=FEE)
+    job_id = play(protocol, requester, workers, [(A,), (A,), None], fee=FEE)
     warp_to(registry.get_job(job_id).reveal_deadline)
     before, supply = token.balanceOf(requester), token.totalSupply()
     registry.finalize(job_id)
     slashed = events(registry, "OperatorSlashed", source=staking)
     assert [(e.operator, e.reason, e.amount, e.reward, e.beneficiary) for e in slashed] == [
+        (workers[0], 3, WRONG, 0, ZERO),
         (workers[1], 3, WRONG, 0, ZERO),
         (workers[2], 2, LIVENESS, 0, ZERO),
     ]
+    assert events(registry, "JobEscalated") == []
     assert token.balanceOf(requester) == before + FEE  # its fee back, never more (T31)
-    assert token.totalSupply() == supply - WRONG - LIVENESS
+    assert token.totalSupply() == supply - 2 * WRONG - LIVENESS
     assert registry.get_job(job_id).phase == FAILED
 
 
@@ -236,7 +282,8 @@ def test_a_late_second_finalize_is_a_no_op_that_logs(protocol, registry, token, 
     assert (skipped.job_id, skipped.phase) == (job_id, COMPLETED)
     assert events(registry, "WorkerPaid") == []
     assert token.totalSupply() == supply
-    failed = play(protocol, requester, staked_operators[:2], [A, B], replicas=2, quorum=2)
+    failed = play(protocol, requester, staked_operators[:2], [(A,), (B,)], replicas=2, quorum=2)
+    warp_to(registry.get_job(failed).reveal_deadline)
     registry.finalize(failed)
     registry.finalize(failed)
     (skipped,) = events(registry, "JobAlreadySettled")
@@ -267,11 +314,11 @@ def test_anyone_may_finalize_even_while_paused(
 
 @capped
 @given(
-    fee=st.one_of(st.integers(1, 10_000), st.integers(1, 10**25)),
+    fee=st.one_of(st.integers(1, 10_000), st.integers(1, MAX_AMOUNT)),
     protocol_fee_bps=st.one_of(
         st.just(0), st.just(MAX_PROTOCOL_FEE_BPS), st.integers(0, MAX_PROTOCOL_FEE_BPS)
     ),
-    replicas=st.integers(1, MAX_REPLICAS),
+    replicas=st.integers(1, MAX_POSTED_REPLICAS),
     data=st.data(),
 )
 def test_paid_plus_protocol_fee_equals_the_fee_exactly(
@@ -294,10 +341,13 @@ def test_paid_plus_protocol_fee_equals_the_fee_exactly(
         registry.set_min_collateral(0)
         registry.set_protocol_fee_bps(protocol_fee_bps)
     workers = staked_operators[:replicas]
-    results = [A] * agreeing + [B] * (replicas - agreeing)
+    # the others withhold: a disagreeing reveal would escalate the round (test_escalation.py)
+    results = [A] * agreeing + [(B,)] * (replicas - agreeing)
     collateral = min(COLLATERAL, fee * registry.MAX_COLLATERAL_PER_FEE())
     terms = {"fee": fee, "collateral": collateral, "replicas": replicas, "quorum": quorum}
-    job_id = run_job(protocol, requester, workers, results, **terms)
+    job_id = play(protocol, requester, workers, results, **terms)
+    warp_to(registry.get_job(job_id).reveal_deadline)
+    registry.finalize(job_id)
 
     (completed,) = events(registry, "JobCompleted")
     paid = [e.amount for e in events(registry, "WorkerPaid")]
@@ -340,11 +390,12 @@ def test_every_slash_is_burned_and_the_agreeing_get_only_the_pool(
         registry.set_min_collateral(0)
         registry.set_wrong_result_slash_bps(wrong_bps)
         registry.set_liveness_slash_bps(liveness_bps)
+    # a job settled in round 0: its faults are withheld reveals and missed commits (a disagreeing reveal
+    # escalates; test_escalation.py pins the escalated job's slashes)
     workers = staked_operators[:5]
-    results = [A, A, A, B, None if silent else B]
+    results = [A, A, A, (B,), None if silent else (B,)]
     job_id = play(protocol, requester, workers, results, collateral=collateral, fee=FEE)
-    if silent:
-        warp_to(registry.get_job(job_id).reveal_deadline)
+    warp_to(registry.get_job(job_id).reveal_deadline)
     before = balances(token, workers)
     registry.finalize(job_id)
     slashed = events(registry, "OperatorSlashed", source=staking)

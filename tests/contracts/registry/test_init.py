@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from tests.contracts.conftest import DEFAULTS
 from tests.contracts.registry.conftest import (
     BPS,
+    DEFAULT_SELECTION_FACTOR,
     MAX_COLLATERAL_PER_FEE,
     MAX_LIVENESS_SLASH_BPS,
     MAX_MIN_COLLATERAL,
@@ -46,7 +47,8 @@ def deploy(registry_deployer, protocol, governance, fee_token=None, staking=None
 def test_deploy_stores_collaborators_and_parameters(registry_deployer, protocol, governance):
     registry = deploy(registry_deployer, protocol, governance)
     assert [(e.name, e.value) for e in events(registry, "ParameterChanged")] == [
-        (name, DEFAULTS[name]) for name in PARAMS
+        *((name, DEFAULTS[name]) for name in PARAMS),
+        ("selection_factor", DEFAULT_SELECTION_FACTOR),
     ]
     assert registry.FEE_TOKEN() == protocol.token.address
     assert registry.STAKE_TOKEN() == protocol.staking.TOKEN()
@@ -58,11 +60,16 @@ def test_deploy_stores_collaborators_and_parameters(registry_deployer, protocol,
     assert registry.job_count() == 0
     for name in PARAMS:
         assert getattr(registry, name)() == DEFAULTS[name]
+    assert registry.selection_factor() == DEFAULT_SELECTION_FACTOR
 
 
 def test_constants(registry):
     assert registry.MAX_REPLICAS() == 8
-    assert registry.MAX_AMOUNT() == 2**96 - 1
+    assert registry.MAX_POSTED_REPLICAS() == 5
+    assert (registry.MIN_ESCALATION_REPLICAS(), registry.ESCALATION_STEP(), registry.MAX_ROUND()) == (3, 2, 2)
+    assert registry.SELECTION_WIDENING() == 15
+    assert (registry.DEFAULT_SELECTION_FACTOR(), registry.MAX_SELECTION_FACTOR()) == (2, 64)
+    assert registry.MAX_AMOUNT() == 2**80 - 1
     assert (registry.MIN_WINDOW(), registry.MAX_WINDOW()) == (30, 86_400)
     assert registry.MAX_PROTOCOL_FEE_BPS() == MAX_PROTOCOL_FEE_BPS
     assert registry.MIN_WRONG_RESULT_SLASH_BPS() == MIN_WRONG_RESULT_SLASH_BPS

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from tests.contracts.conftest import DEFAULTS, SPEC_CID, SPEC_DIGEST, deploy_protocol
 from tests.contracts.registry.conftest import (
     MAX_AMOUNT,
-    MAX_REPLICAS,
+    MAX_POSTED_REPLICAS,
     MAX_WINDOW,
     MIN_WINDOW,
     OPEN,
@@ -82,7 +82,7 @@ def test_job_ids_count_up_from_one(registry, funded_requester):
 
 
 def test_largest_terms_round_trip_through_packed_storage(odd_registry, requester):
-    odd, registry = odd_registry  # a well-behaved token here (no modes set) that can mint 2**96 - 1
+    odd, registry = odd_registry  # a well-behaved token here (no modes set) that can mint 2**80 - 1
     odd.mint(requester, MAX_AMOUNT)
     now = boa.env.timestamp
     post(
@@ -90,14 +90,14 @@ def test_largest_terms_round_trip_through_packed_storage(odd_registry, requester
         requester,
         fee=MAX_AMOUNT,
         collateral=MAX_AMOUNT,
-        replicas=MAX_REPLICAS,
-        quorum=MAX_REPLICAS,
+        replicas=MAX_POSTED_REPLICAS,
+        quorum=MAX_POSTED_REPLICAS,
         claim_window=MAX_WINDOW,
         commit_window=MAX_WINDOW,
         reveal_window=MAX_WINDOW,
     )
     job = registry.get_job(1)
-    assert (job.fee, job.collateral, job.replicas, job.quorum) == (MAX_AMOUNT, MAX_AMOUNT, 8, 8)
+    assert (job.fee, job.collateral, job.replicas, job.quorum) == (MAX_AMOUNT, MAX_AMOUNT, 5, 5)
     assert (job.requester, job.phase) == (requester, OPEN)
     assert (job.claim_deadline, job.commit_deadline, job.reveal_deadline) == (
         now + MAX_WINDOW,
@@ -169,14 +169,21 @@ def test_attack_collateral_bait_far_above_the_fee_is_refused(registry, funded_re
         post(registry, funded_requester, collateral=cap + 1)
 
 
-@pytest.mark.parametrize("replicas", [0, MAX_REPLICAS + 1])
+@pytest.mark.parametrize("replicas", [0, MAX_POSTED_REPLICAS + 1, 8, 9])
 def test_replicas_out_of_bounds_reverts(registry, funded_requester, replicas):
+    """A job may ask for 1..MAX_POSTED_REPLICAS (5): the rest of MAX_REPLICAS (8) is for escalation."""
     with boa.reverts("registry: replicas out of bounds"):
-        post(registry, funded_requester, replicas=replicas, quorum=1)
+        post(registry, funded_requester, replicas=replicas, quorum=replicas // 2 + 1)
+
+
+def test_max_posted_replicas_is_accepted(registry, funded_requester):
+    job_id = post(registry, funded_requester, replicas=MAX_POSTED_REPLICAS, quorum=3)
+    job = registry.get_job(job_id)
+    assert (job.replicas, job.quorum, job.round, job.first_slot) == (MAX_POSTED_REPLICAS, 3, 0, 0)
 
 
 @capped
-@given(replicas=st.integers(1, MAX_REPLICAS), quorum=st.integers(0, MAX_REPLICAS + 2))
+@given(replicas=st.integers(1, MAX_POSTED_REPLICAS), quorum=st.integers(0, MAX_POSTED_REPLICAS + 2))
 def test_quorum_is_accepted_iff_a_majority_of_replicas(registry, funded_requester, replicas, quorum):
     if replicas < 2 * quorum and quorum <= replicas:
         post(registry, funded_requester, replicas=replicas, quorum=quorum)
