@@ -80,6 +80,10 @@ export interface JobView {
   claim_deadline: bigint;
   commit_deadline: bigint;
   reveal_deadline: bigint;
+  /** 0 as posted; each escalation adds one. Replicas, quorum, counts and deadlines are this round's. */
+  round: bigint;
+  /** Index in `claimants(job)` where the current round starts. */
+  first_slot: bigint;
 }
 
 export async function getJob(c: Contracts, jobId: bigint): Promise<JobView> {

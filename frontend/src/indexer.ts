@@ -33,6 +33,19 @@ export interface Replica {
   revealed?: Step;
   paid?: bigint;
   slashed: { reason: number; amount: bigint }[];
+  /** The round it claimed: 0 as posted, each `JobEscalated` opens the next. */
+  round: number;
+}
+
+/** A `JobEscalated` event: the job's disputed round closed and `round` opened with fresh replicas. */
+export interface Escalation {
+  round: number;
+  replicas: bigint;
+  quorum: bigint;
+  claimDeadline: bigint;
+  commitDeadline: bigint;
+  revealDeadline: bigint;
+  step: Step;
 }
 
 export type Outcome =
@@ -53,6 +66,8 @@ export interface JobRecord {
   revealDeadline: bigint;
   posted: Step;
   replicasList: Replica[];
+  /** Escalations in order; empty for a job settled in its first round. */
+  escalations: Escalation[];
   outcome?: Outcome;
 }
 
@@ -185,12 +200,23 @@ export class Indexer {
           revealDeadline: a.reveal_deadline,
           posted: step,
           replicasList: [],
+          escalations: [],
         });
         return true;
       }
       case "JobClaimed": {
         const job = this.jobs.get(a.job_id);
-        job?.replicasList.push({ worker: a.worker, index: Number(a.index), claimed: step, slashed: [] });
+        job?.replicasList.push({
+          worker: a.worker, index: Number(a.index), claimed: step, slashed: [], round: job.escalations.length,
+        });
+        return true;
+      }
+      case "JobEscalated": {
+        const job = this.jobs.get(a.job_id);
+        job?.escalations.push({
+          round: Number(a.round), replicas: a.replicas, quorum: a.quorum, claimDeadline: a.claim_deadline,
+          commitDeadline: a.commit_deadline, revealDeadline: a.reveal_deadline, step,
+        });
         return true;
       }
       case "ResultCommitted": {

@@ -58,6 +58,24 @@ function specSection(ctx: Ctx, job: JobRecord, check: Check): string {
 ${body}`;
 }
 
+/** The rounds: round 0 as posted, then one row per `JobEscalated` (its reveals disagreed, fresh replicas). */
+function escalationSection(job: JobRecord): string {
+  if (!job.escalations.length) return "";
+  const rounds = [
+    { round: 0, replicas: job.replicas, quorum: job.quorum, revealDeadline: job.revealDeadline, step: job.posted },
+    ...job.escalations,
+  ];
+  const rows = rounds
+    .map((r) => {
+      const claimants = job.replicasList.filter((x) => x.round === r.round).length;
+      return `<tr data-round="${r.round}"><td data-label="Round">${r.round}</td><td data-label="Opened">${r.round ? "escalated" : "posted"} in block ${r.step.blockNumber} (${txLink(r.step.txHash)})</td><td data-label="Replicas · quorum">${r.replicas} · ${r.quorum}</td><td data-label="Claimed">${claimants}</td><td data-label="Reveal by">${esc(clock(r.revealDeadline))}</td></tr>`;
+    })
+    .join("");
+  return `<h2>Escalation</h2>
+<p class="muted">A round whose reveals disagree escalates at its reveal deadline to more, freshly selected replicas; the last round's majority decides.</p>
+<div class="table-wrap"><table class="rows" data-testid="escalations" data-value="${job.escalations.length}"><thead><tr><th>Round</th><th>Opened</th><th>Replicas · quorum</th><th>Claimed</th><th>Reveal by</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
 function prettySpec(bytes: Uint8Array): string {
   const text = new TextDecoder().decode(bytes);
   try {
@@ -89,6 +107,7 @@ export function jobPage(ctx: Ctx, root: HTMLElement, arg: string) {
       if (r.committed) steps.push({ name: `commit #${r.index}`, who: r.worker, step: r.committed });
       if (r.revealed) steps.push({ name: `reveal #${r.index}`, who: r.worker, step: r.revealed });
     }
+    for (const e of job.escalations) steps.push({ name: `escalate to round ${e.round}`, step: e.step });
     if (job.outcome) {
       const verb = { Completed: "finalize", Failed: "finalize", Cancelled: "cancel", Expired: "expire" }[job.outcome.kind];
       steps.push({ name: verb, step: job.outcome.step });
@@ -126,6 +145,7 @@ export function jobPage(ctx: Ctx, root: HTMLElement, arg: string) {
         const slashed = r.slashed.reduce((s, x) => s + x.amount, 0n);
         return `<tr data-replica="${r.index}">
   <td data-label="#">${r.index}</td>
+  <td data-label="Round" data-col="round" data-value="${r.round}">${r.round}</td>
   <td data-label="Worker">${addressLink(r.worker)}</td>
   <td data-label="Commitment">${r.commitment ? `<code title="${esc(r.commitment)}">${esc(short(r.commitment, 6))}</code>` : "—"}</td>
   <td data-label="Revealed digest">${r.resultDigest ? `<code title="${esc(r.resultDigest)}">${esc(short(r.resultDigest, 6))}</code>${agreed ? ' <span class="ok">agrees</span>' : outcome?.kind === "Completed" ? ' <span class="problem">differs</span>' : ""}` : "—"}</td>
@@ -151,18 +171,20 @@ export function jobPage(ctx: Ctx, root: HTMLElement, arg: string) {
   <div class="stat"><span class="label">Fee</span><span class="value" data-testid="job-fee" data-value="${job.fee}">${esc(tsr(job.fee))}</span></div>
   <div class="stat"><span class="label">Collateral / replica</span><span class="value">${esc(tsr(job.collateral))}</span></div>
   <div class="stat"><span class="label">Replicas · quorum</span><span class="value" data-testid="job-replicas">${job.replicas} · ${job.quorum}</span></div>
+  <div class="stat"><span class="label">Round</span><span class="value" data-testid="job-round" data-value="${view.round}">${view.round}${view.round ? ` · ${view.replicas} · ${view.quorum}` : ""}</span></div>
 </section>
 <dl class="kv-list deadlines">
-  <dt>Claim by</dt><dd>${esc(clock(job.claimDeadline))} <span class="muted">(${esc(relative(job.claimDeadline, now))})</span></dd>
-  <dt>Commit by</dt><dd>${esc(clock(job.commitDeadline))} <span class="muted">(${esc(relative(job.commitDeadline, now))})</span></dd>
-  <dt>Reveal by</dt><dd>${esc(clock(job.revealDeadline))} <span class="muted">(${esc(relative(job.revealDeadline, now))})</span></dd>
+  <dt>Claim by</dt><dd>${esc(clock(view.claim_deadline))} <span class="muted">(${esc(relative(view.claim_deadline, now))})</span></dd>
+  <dt>Commit by</dt><dd>${esc(clock(view.commit_deadline))} <span class="muted">(${esc(relative(view.commit_deadline, now))})</span></dd>
+  <dt>Reveal by</dt><dd>${esc(clock(view.reveal_deadline))} <span class="muted">(${esc(relative(view.reveal_deadline, now))})</span></dd>
   <dt>Progress</dt><dd data-testid="job-progress">${view.claims} claimed · ${view.commits} committed · ${view.reveals} revealed</dd>
 </dl>
+${escalationSection(job)}
 <h2>Result</h2>
 ${result}
 ${specSection(ctx, job, specCheck)}
 <h2>Replicas</h2>
-${job.replicasList.length ? `<div class="table-wrap"><table class="rows" data-testid="replicas"><thead><tr><th>#</th><th>Worker</th><th>Commitment</th><th>Revealed digest</th><th>Result CID</th><th>Paid / slashed</th></tr></thead><tbody>${replicaRows}</tbody></table></div>` : '<p class="muted">No claims yet.</p>'}
+${job.replicasList.length ? `<div class="table-wrap"><table class="rows" data-testid="replicas"><thead><tr><th>#</th><th>Round</th><th>Worker</th><th>Commitment</th><th>Revealed digest</th><th>Result CID</th><th>Paid / slashed</th></tr></thead><tbody>${replicaRows}</tbody></table></div>` : '<p class="muted">No claims yet.</p>'}
 <h2>Gas per step</h2>
 <div class="table-wrap"><table class="rows" data-testid="gas"><thead><tr><th>Step</th><th>By</th><th>Block</th><th>Transaction</th><th>Gas</th></tr></thead><tbody>${gasRows}</tbody>
 <tfoot><tr><th colspan="4" scope="row">Total</th><td data-testid="gas-total" data-value="${totalGas}">${int(totalGas)}</td></tr></tfoot></table></div>`;

@@ -19,12 +19,17 @@ export function jobsPage(ctx: Ctx, root: HTMLElement) {
       .map((job) => {
         const phase = phases.get(job.id) ?? "Unknown";
         const r = job.replicasList;
-        const progress = `${r.length}/${job.replicas} claimed · ${r.filter((x) => x.committed).length} committed · ${r.filter((x) => x.revealed).length} revealed`;
+        const round = job.escalations.length;
+        const escalated = round ? ` <span class="chip" data-col="round" data-value="${round}" title="its reveals disagreed: fresh replicas re-ran it">escalated · round ${round}</span>` : "";
+        const current = r.filter((x) => x.round === round); // the current round's claimants
+        const replicas = round ? job.escalations[round - 1].replicas : job.replicas;
+        const progress = `${current.length}/${replicas} claimed · ${current.filter((x) => x.committed).length} committed · ${current.filter((x) => x.revealed).length} revealed`;
         const result = job.outcome?.kind === "Completed" ? r.find((x) => x.resultDigest === (job.outcome as { resultDigest: string }).resultDigest)?.resultCid : undefined;
-        const deadline = phase === "Open" || phase === "Claimed" ? job.claimDeadline : phase === "Committing" ? job.commitDeadline : job.revealDeadline;
+        const at = round ? job.escalations[round - 1] : job;
+        const deadline = phase === "Open" || phase === "Claimed" ? at.claimDeadline : phase === "Committing" ? at.commitDeadline : at.revealDeadline;
         return `<tr data-job="${job.id}">
   <td data-label="Job"><a href="#/jobs/${job.id}">#${job.id}</a></td>
-  <td data-label="State" data-col="phase" data-value="${esc(phase)}">${badge(phase)}</td>
+  <td data-label="State" data-col="phase" data-value="${esc(phase)}">${badge(phase)}${escalated}</td>
   <td data-label="Progress" class="small">${esc(progress)}${!job.outcome ? `<br><span class="muted">next deadline ${esc(relative(deadline, now))}</span>` : ""}</td>
   <td data-label="Fee" data-value="${job.fee}">${esc(tsr(job.fee, 4))}</td>
   <td data-label="Requester">${addressLink(job.requester)}</td>

@@ -22,7 +22,8 @@ import {
   type SignerChoice,
 } from "../wallet.ts";
 
-const { MIN_WINDOW, MAX_WINDOW, MAX_REPLICAS, MAX_AMOUNT } = jobRegistryConstants;
+// a job asks for 1..MAX_POSTED_REPLICAS replicas; the rest of the MAX_REPLICAS slots are kept for escalation
+const { MIN_WINDOW, MAX_WINDOW, MAX_POSTED_REPLICAS: MAX_REPLICAS, MAX_AMOUNT } = jobRegistryConstants;
 
 interface Terms {
   fee: bigint;
