@@ -3,7 +3,7 @@
 import boa
 import pytest
 
-from tests.contracts.conftest import commit, digest_of, post_job, reveal, run_job
+from tests.contracts.conftest import commit, digest_of, escalate, play_round, post_job, reveal, run_job
 from tests.contracts.registry.conftest import (
     CLAIMED,
     COMMITTING,
@@ -102,12 +102,19 @@ def test_claiming_twice_reverts(protocol, registry, job, operator):
 
 
 def test_unregistered_account_cannot_claim(registry, job, stranger):
-    with boa.env.prank(stranger), boa.reverts("staking: operator not eligible"):
+    """No bonded stake, no selection: the claim stops at the selection check (before, Staking refused it as
+    not eligible), at every time in the window."""
+    assert registry.selected_at(job, stranger) == 2**256 - 1
+    with boa.env.prank(stranger), boa.reverts("registry: not selected for this job yet (see selected_at)"):
+        registry.claim(job)
+    warp_to(registry.get_job(job).claim_deadline - 1)
+    with boa.env.prank(stranger), boa.reverts("registry: not selected for this job yet (see selected_at)"):
         registry.claim(job)
 
 
 def test_jailed_operator_cannot_claim(protocol, registry, requester, staked_operators):
-    """A wrong result jails the worker (see test_finalize); it then cannot claim new jobs."""
+    """A wrong result jails the worker once the escalation round confirms the others (see test_finalize);
+    it then cannot claim new jobs, though it is still bonded (so still selected)."""
     workers = staked_operators[:3]
     job_id = claimed_job(protocol, requester, workers)
 
@@ -116,7 +123,10 @@ def test_jailed_operator_cannot_claim(protocol, registry, requester, staked_oper
         commit(protocol, job_id, w, r)
     for w, r in zip(workers, results, strict=True):
         reveal(protocol, job_id, w, r)
+    escalate(protocol, job_id)
+    play_round(protocol, job_id, staked_operators[3:6], [digest_of("a")] * 3)
     registry.finalize(job_id)
+    assert not protocol.staking.is_eligible(workers[2])
     next_job = post_job(protocol, requester, replicas=3, quorum=2)
     with boa.env.prank(workers[2]), boa.reverts("staking: operator not eligible"):
         registry.claim(next_job)

@@ -3,7 +3,16 @@ the last revealer needs no separate finalize transaction; otherwise exactly a re
 
 import boa
 
-from tests.contracts.conftest import RESULT_CID, commit, digest_of, post_job, reveal, salt_of
+from tests.contracts.conftest import (
+    RESULT_CID,
+    commit,
+    digest_of,
+    escalate,
+    play_round,
+    post_job,
+    reveal,
+    salt_of,
+)
 from tests.contracts.registry.conftest import COMPLETED, FAILED, REVEALING, claim, events
 
 A, B = digest_of("a"), digest_of("b")
@@ -57,8 +66,11 @@ def test_a_single_replica_job_completes_in_its_reveal(
     assert token.balanceOf(operator) > before
 
 
-def test_the_last_reveal_of_a_disagreeing_job_fails_it_and_refunds(protocol, registry, token, requester,
-                                                                    staked_operators):  # fmt: skip
+def test_the_last_reveal_of_a_disagreeing_round_returns_false_and_leaves_it_to_escalate(
+    protocol, registry, token, requester, staked_operators
+):
+    """A disagreeing round does not settle on its last reveal (it used to fail at once): it escalates at its
+    reveal deadline (finalize), so reveal_and_finalize only reveals and returns False."""
     workers = staked_operators[:2]
     job_id = post_job(protocol, requester, replicas=2, quorum=2)
     claim(protocol, job_id, *workers)
@@ -66,9 +78,33 @@ def test_the_last_reveal_of_a_disagreeing_job_fails_it_and_refunds(protocol, reg
     commit(protocol, job_id, workers[1], B)
     reveal(protocol, job_id, workers[0], A)
     before = token.balanceOf(requester)
-    assert reveal_and_finalize(registry, job_id, workers[1], B) is True
+    assert reveal_and_finalize(registry, job_id, workers[1], B) is False
+    assert events(registry, "JobFailed") == [] and events(registry, "JobEscalated") == []
+    assert registry.get_job(job_id).phase == REVEALING
+    assert registry.get_job(job_id).reveals == 2
+    assert token.balanceOf(requester) == before
+    with boa.reverts("registry: reveals disagree; the round escalates at its reveal deadline"):
+        registry.finalize(job_id)
+
+
+def test_the_last_reveal_of_a_disagreeing_final_round_fails_it_and_refunds(
+    protocol, registry, token, requester, staked_operators
+):
+    """In the last round (no 3 slots left) a split settles at once: Failed, the fee refunded."""
+    workers = staked_operators[:2]
+    job_id = post_job(protocol, requester, replicas=2, quorum=2)
+    play_round(protocol, job_id, workers, [A, B])
+    escalate(protocol, job_id)
+    fresh = staked_operators[2:6]
+    claim(protocol, job_id, *fresh)
+    for w, r in zip(fresh, [A, B, A, B], strict=True):
+        commit(protocol, job_id, w, r)
+    for w, r in zip(fresh[:3], [A, B, A], strict=True):
+        reveal(protocol, job_id, w, r)
+    before = token.balanceOf(requester)
+    assert reveal_and_finalize(registry, job_id, fresh[3], B) is True
     assert registry.get_job(job_id).phase == FAILED
-    assert token.balanceOf(requester) > before
+    assert token.balanceOf(requester) == before + 10 * 10**18
 
 
 def test_it_checks_what_reveal_checks(protocol, registry, requester, operator, staked_operators):
