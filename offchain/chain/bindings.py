@@ -35,7 +35,9 @@ MAX_CLAIM_EPOCHS = 32
 
 @dataclass(frozen=True)
 class JobView:
-    """A job as `get_job` reports it."""
+    """A job as `get_job` reports it. ``replicas``, ``quorum``, the counts and the deadlines are the
+    current round's; ``round`` is 0 as posted (each escalation adds one) and ``first_slot`` is the round's
+    first index in `Tessera.claimants`."""
 
     job_id: int
     requester: str
@@ -50,6 +52,8 @@ class JobView:
     claim_deadline: int
     commit_deadline: int
     reveal_deadline: int
+    round: int
+    first_slot: int
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,21 @@ class Tessera:
         fn = self.registry.functions.commitment_for(job_id, worker, result_digest, result_cid, salt)
         return bytes(fn.call())
 
+    def selected_at(self, job_id: int, operator: str, block: BlockIdentifier = "latest") -> int:
+        """The block timestamp from which ``operator`` may claim the job's current round: the round's
+        opening if selected at once; at or after the claim deadline: not in this round; 2**256-1 with no
+        bonded stake or for an unknown job. Fixed for a round unless stakes change."""
+        fn = self.registry.functions.selected_at(job_id, operator)
+        return int(fn.call(block_identifier=block))
+
+    def is_selected(self, job_id: int, operator: str, block: BlockIdentifier = "latest") -> bool:
+        """Whether ``operator`` passes selection for the job's current round now (and the round's claim
+        window is open)."""
+        return bool(self.registry.functions.is_selected(job_id, operator).call(block_identifier=block))
+
+    def selection_factor(self) -> int:
+        return int(self.registry.functions.selection_factor().call())
+
     def job_count(self) -> int:
         return int(self.registry.functions.job_count().call())
 
@@ -262,7 +281,13 @@ class Tessera:
         return self._call(self.registry, "expire", job_id)
 
     def claim(self, job_id: int) -> Call:
+        """Reverts "not selected" before `selected_at`; "already claimed" for a claimant of an earlier
+        round."""
         return self._call(self.registry, "claim", job_id)
+
+    def set_selection_factor(self, factor: int) -> Call:
+        """Governance (owner) only: expected selected operators per replica when a round opens (1..64)."""
+        return self._call(self.registry, "set_selection_factor", factor)
 
     def commit(self, job_id: int, commitment_hash: bytes) -> Call:
         return self._call(self.registry, "commit", job_id, commitment_hash)

@@ -9,6 +9,9 @@ this module keeps only what is about jobs:
   (`transition` returns False when the row was not in the expected state), and every change is appended
   to ``job_history``.
 * ``meta`` (the file's): what the ledger is bound to (chain id, registry, worker address).
+
+A job's ``round``, ``replicas``, ``quorum`` and deadlines are those of the round the worker acts in: the
+posted ones, replaced by a ``JobEscalated`` event's while the worker has not claimed the job (`escalate`).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     error_code TEXT,
     error_message TEXT,
     retries INTEGER NOT NULL DEFAULT 0,
+    round INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL
 );
@@ -77,6 +81,7 @@ class JobState(StrEnum):
     REVEALING = "revealing"
     REVEALED = "revealed"
     FINALIZING = "finalizing"  # our finalize transaction in flight (someone else's may win)
+    ESCALATED = "escalated"  # our round escalated: collateral locked until the job's final settlement
     DONE = "done"  # the job is terminal on chain; outcome and payout recorded
     FAILED = "failed"  # given up, with error_code; no further transaction for this job
 
@@ -120,6 +125,7 @@ class JobRecord:
     error_code: str | None
     error_message: str | None
     retries: int
+    round: int
     created_at: float
     updated_at: float
 
@@ -141,6 +147,24 @@ class PostedJob:
     posted_block: int
     posted_block_hash: bytes
 
+
+@dataclass(frozen=True)
+class EscalatedRound:
+    """The new round of a ``JobEscalated`` event, as the ledger records it for a job not claimed yet."""
+
+    job_id: int
+    round: int
+    replicas: int
+    quorum: int
+    claim_deadline: int
+    commit_deadline: int
+    reveal_deadline: int
+
+
+# Where a job goes when its round escalates: not claimed (never claimed, or the claim never landed) ->
+# SEEN, to decide again on the new round; claimed and not over -> ESCALATED, to wait for the settlement.
+NOT_CLAIMED = frozenset({JobState.SEEN, JobState.SKIPPED})
+CLAIMED_OPEN = frozenset(ACTIVE - {JobState.ESCALATED})
 
 _JOB_FIELDS = [f.name for f in fields(JobRecord)]
 _JOB_UPDATABLE = frozenset(
@@ -179,8 +203,16 @@ class Ledger:
         self.path = self.file.path
         self._clock = clock
         self.file.create(_SCHEMA)
+        self._migrate()
         self._write = self.file.write
         self._read = self.file.read
+
+    def _migrate(self) -> None:
+        """Add the columns a ledger written by an older worker lacks (``round``: 0, the posted round)."""
+        with self.file.write() as db:
+            have = {row[1] for row in db.execute("PRAGMA table_info(jobs)").fetchall()}
+            if "round" not in have:
+                db.execute("ALTER TABLE jobs ADD COLUMN round INTEGER NOT NULL DEFAULT 0")
 
     def close(self) -> None:
         """Close the file if this ledger opened it (a shared one is closed by its opener)."""
@@ -259,6 +291,42 @@ class Ledger:
                 history = (job.job_id, state, sets["state"], now)
                 db.execute("INSERT INTO job_history VALUES (?, ?, ?, ?)", history)
             return outcome
+
+    def escalate(self, new: EscalatedRound) -> JobState | None:
+        """Record that ``new.job_id`` escalated to ``new.round``, in one write. A job this worker has not
+        claimed takes the new round's terms and goes back to SEEN (decide again); a claimed job still in
+        progress goes to ESCALATED (it waits for the final settlement, collateral locked). Returns the
+        state the job is in afterwards, None if unknown; a round already recorded changes nothing."""
+        now = self._clock()
+        with self._write() as db:
+            row = db.execute("SELECT state, round FROM jobs WHERE job_id=?", (new.job_id,)).fetchone()
+            if row is None:
+                return None
+            state, recorded = JobState(row[0]), int(row[1])
+            if recorded >= new.round:
+                return state
+            sets: dict[str, Any] = {"round": new.round}
+            if state in NOT_CLAIMED:
+                sets.update(
+                    state=JobState.SEEN.value,
+                    replicas=new.replicas,
+                    quorum=new.quorum,
+                    claim_deadline=new.claim_deadline,
+                    commit_deadline=new.commit_deadline,
+                    reveal_deadline=new.reveal_deadline,
+                    error_code=None,
+                    error_message=None,
+                    retries=0,
+                )
+            elif state in CLAIMED_OPEN:
+                sets["state"] = JobState.ESCALATED.value
+            assignments = ", ".join(f"{k}=?" for k in sets)
+            update = f"UPDATE jobs SET {assignments}, updated_at=? WHERE job_id=?"
+            db.execute(update, [*sets.values(), now, new.job_id])
+            after = JobState(sets.get("state", state))
+            if after != state:
+                db.execute("INSERT INTO job_history VALUES (?, ?, ?, ?)", (new.job_id, state, after, now))
+            return after
 
     def forget_unstarted(self, job_id: int) -> bool:
         """Drop a job still in SEEN (its JobPosted was reorged away); False if it had progressed."""

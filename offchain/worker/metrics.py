@@ -40,6 +40,11 @@ class WorkerMetrics:
             registry=r,
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
         )
+        self.escalations = Counter(
+            "tessera_escalations_total",
+            "Jobs this worker claimed whose round escalated (it waits for the final settlement).",
+            registry=r,
+        )
         self.in_flight = Gauge("tessera_jobs_in_flight", "Jobs holding collateral.", registry=r)
         self.head = Gauge("tessera_chain_head_block", "Latest block seen.", registry=r)
         self.cursor = Gauge("tessera_log_cursor_block", "Last block whose logs were handled.", registry=r)

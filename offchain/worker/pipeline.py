@@ -45,9 +45,9 @@ from pathlib import Path
 
 from hexbytes import HexBytes
 
-from offchain.chain.bindings import Call, Event, Phase, Tessera, WorkerEntry, commitment
+from offchain.chain.bindings import Call, Event, JobView, Phase, Tessera, WorkerEntry, commitment
 from offchain.chain.logs import block_hash
-from offchain.chain.protocol import BPS
+from offchain.chain.protocol import BPS, MAX_REPLICAS
 from offchain.chain.txmanager import FeeAboveCap, TxManager, TxReverted, TxStatus
 from offchain.compute.errors import SpecTooLarge
 from offchain.errors import (
@@ -63,7 +63,15 @@ from offchain.worker import faults
 from offchain.worker.compute_port import ComputeOutput, ComputePort, JobCodeFailed, SpecSummary
 from offchain.worker.error_result import agreed_error_code, write_error_result
 from offchain.worker.finalizer import finalize_order, finalize_rank
-from offchain.worker.ledger import ACTIVE, TERMINAL, JobRecord, JobState, Ledger, PostedJob
+from offchain.worker.ledger import (
+    ACTIVE,
+    TERMINAL,
+    EscalatedRound,
+    JobRecord,
+    JobState,
+    Ledger,
+    PostedJob,
+)
 from offchain.worker.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
@@ -76,6 +84,11 @@ SPEC_CACHE_SIZE = 64  # parsed specs kept by digest (a spec is parsed once, not 
 AWAITING_COMPUTE = frozenset({JobState.CLAIMING, JobState.CLAIMED})
 TRANSIENT = (RpcUnreachable, IpfsTimeout, IpfsUnavailable, FeeAboveCap)
 MINED = (TxStatus.MINED, TxStatus.CONFIRMED)
+# Staking events that change an operator's bonded stake or the total: selection (`selected_at`) moves.
+STAKE_EVENTS = frozenset({"Staked", "UnstakeRequested", "UnstakeCancelled", "OperatorSlashed"})
+NOT_SELECTED = "not selected"  # the registry's claim revert before `selected_at`
+SETTLES = {"JobCompleted": Phase.COMPLETED, "JobFailed": Phase.FAILED}  # the events that end a claimed job
+SETTLEMENT_CHECK_S = 15.0  # chain seconds between reads of an ESCALATED job (its events end it first)
 
 
 class Attempt(Enum):
@@ -163,6 +176,10 @@ class Pipeline:
         self._specs: OrderedDict[bytes, SpecSummary] = OrderedDict()  # spec digest -> parsed spec
         self._specs_lock = threading.Lock()
         self._finalize_turns: dict[int, float] = {}  # job id -> chain time from which we may finalize
+        # job id -> (round, stake generation, selected_at): read once per round and stake change
+        self._selection: dict[int, tuple[int, int, int]] = {}
+        self._settlement_checks: dict[int, float] = {}  # ESCALATED job id -> chain time of its next read
+        self._stake_generation = 0  # bumped by every Staking event that moves a stake (`on_stake_event`)
         self._make_salt = make_salt
         self._stopping = stopping
 
@@ -196,11 +213,63 @@ class Pipeline:
         job = self.ledger.get_job(job_id)
         if job is None:
             return None
+        if event.name == "JobEscalated":
+            return self._on_escalated(event)
+        if event.name in SETTLES and job.state == JobState.ESCALATED:
+            return self._settled_after_escalation(job, SETTLES[event.name])
         if event.name == "WorkerPaid" and str(args["worker"]).lower() == self.me.lower():
             epoch = self.contracts.current_epoch(block=event.block_number)
             self.ledger.update_job(job_id, paid=int(args["amount"]), epoch=epoch)
             log.info("paid %d wei of TSR", int(args["amount"]), extra={"job_id": job_id})
         return None if job.state in TERMINAL else job_id
+
+    def on_stake_event(self, event: Event) -> None:
+        """A Staking event: one that moves anyone's bonded stake (or the total) makes every cached
+        `selected_at` stale; each job reads its own again on its next decide."""
+        if event.name in STAKE_EVENTS:
+            self._stake_generation += 1
+
+    def _settled_after_escalation(self, job: JobRecord, phase: Phase) -> None:
+        """JobCompleted / JobFailed of a job whose round-``job.round`` claim waited in ESCALATED: record the
+        outcome (a WorkerPaid before it in the same transaction already recorded the payout)."""
+        self._done(job, phase)
+        return None
+
+    def _on_escalated(self, event: Event) -> int | None:
+        """JobEscalated: a job not claimed by this worker takes the new round's terms and is decided again
+        (it may be claimed if this worker is selected for the round); a job this worker claimed waits in
+        ESCALATED, collateral locked, until JobCompleted / JobFailed (its deadlines no longer apply)."""
+        args = event.args
+        new = EscalatedRound(
+            job_id=int(args["job_id"]),
+            round=int(args["round"]),
+            replicas=int(args["replicas"]),
+            quorum=int(args["quorum"]),
+            claim_deadline=int(args["claim_deadline"]),
+            commit_deadline=int(args["commit_deadline"]),
+            reveal_deadline=int(args["reveal_deadline"]),
+        )
+        before = self.ledger.get_job(new.job_id)
+        after = self.ledger.escalate(new)
+        if before is None or after is None:
+            return None
+        self._finalize_turns.pop(new.job_id, None)
+        extra = {"job_id": new.job_id}
+        if before.round >= new.round:
+            pass
+        elif after == JobState.SEEN:
+            log.info(
+                "job %d escalated to round %d (%d replicas, quorum %d): deciding again",
+                new.job_id, new.round, new.replicas, new.quorum, extra=extra,
+            )  # fmt: skip
+        elif after == JobState.ESCALATED:
+            self.metrics.escalations.inc()
+            log.info(
+                "job %d escalated to round %d: our round-%d claim waits for the final settlement "
+                "(collateral stays locked)",
+                new.job_id, new.round, before.round, extra=extra,
+            )  # fmt: skip
+        return None if after in TERMINAL else new.job_id
 
     def _reposted(self, posted: PostedJob) -> None:
         """A JobPosted for a known id: a reorg moved the post, or put another job under the id."""
@@ -287,6 +356,7 @@ class Pipeline:
 
     def _fail(self, job: JobRecord, code: str, message: str, *, skipped: bool = False) -> bool:
         target = JobState.SKIPPED if skipped else JobState.FAILED
+        self._selection.pop(job.job_id, None)
         if self.ledger.transition(
             job.job_id, job.state, target, error_code=code, error_message=message[:2000]
         ):
@@ -307,11 +377,16 @@ class Pipeline:
         now = self._chain_time()
         if now >= job.claim_deadline:
             return self._fail(job, "E_CLAIM_WINDOW_CLOSED", "the claim window has closed", skipped=True)
+        if now < self._cached_selection(job, default=0):
+            return False  # scheduled: selected for this round later (no read until then)
         if self.ledger.count(ACTIVE) >= self.policy.max_in_flight:
             return False  # at capacity: look again later, while the claim window lasts
         if self.ledger.count(AWAITING_COMPUTE) >= self.policy.max_claimed_uncomputed:
             return False  # claims already wait for compute: another would only wait longer
         view = self.contracts.get_job(job.job_id)
+        if view.round > job.round and not view.phase.terminal:  # escalated before its event was handled
+            self.ledger.escalate(_round_of(view))
+            return True
         if view.phase not in (Phase.OPEN, Phase.CLAIMED) or view.claims >= view.replicas:
             return self._fail(
                 job,
@@ -341,6 +416,19 @@ class Pipeline:
                 f"x {self.policy.min_fee_to_gas_ratio}",
                 skipped=True,
             )
+        if job.round > 0 and self.contracts.worker_entry(job.job_id, self.me).claimed:
+            return self._fail(  # the registry refuses a claimant of an earlier round
+                job, "E_ALREADY_CLAIMED", f"this operator claimed an earlier round of job {job.job_id}",
+                skipped=True,
+            )  # fmt: skip
+        selected_at = self._selected_at(job)
+        if selected_at >= job.claim_deadline:
+            return self._fail(
+                job,
+                "E_NOT_SELECTED",
+                f"not selected for job {job.job_id} round {job.round} before its claim deadline",
+                skipped=True,
+            )
         started = time.monotonic()
         try:
             summary = self._spec(job)
@@ -365,16 +453,54 @@ class Pipeline:
             return self._fail(job, err.code, str(err), skipped=True)
         needed = summary.max_runtime_s + self.policy.claim_margin_s
         now = self._chain_time()  # the spec fetch may have been slow: decide on the time of the claim
-        if now + needed > job.commit_deadline:
+        claim_at = max(now, selected_at)
+        if claim_at + needed > job.commit_deadline:
             return self._fail(
                 job,
                 "E_DEADLINE_TOO_CLOSE",
-                f"needs {needed:.0f} s but the commit deadline is {job.commit_deadline - now:.0f} s away",
+                f"needs {needed:.0f} s but the commit deadline is {job.commit_deadline - claim_at:.0f} s "
+                f"after this operator may claim",
                 skipped=True,
             )
+        if now < selected_at:
+            return False  # spec and inputs are ready; the claim waits for `selected_at` (logged when read)
         if not self.ledger.transition(job.job_id, JobState.SEEN, JobState.CLAIMING):
             return False
         return self._send(CLAIM, self.ledger.get_job(job.job_id))  # type: ignore[arg-type]
+
+    def _cached_selection(self, job: JobRecord, *, default: int) -> int:
+        """This worker's `selected_at` for the job's current round if read since the last stake change,
+        else ``default``."""
+        cached = self._selection.get(job.job_id)
+        if cached is None or cached[:2] != (job.round, self._stake_generation):
+            return default
+        return cached[2]
+
+    def _selected_at(self, job: JobRecord) -> int:
+        """When this worker may claim the job's current round (`JobRegistry.selected_at`): read once per
+        round, and again after a stake changed; logged when read."""
+        cached = self._cached_selection(job, default=-1)
+        if cached >= 0:
+            return cached
+        generation = self._stake_generation
+        at = self.contracts.selected_at(job.job_id, self.me)
+        self._selection[job.job_id] = (job.round, generation, at)
+        now = self._chain_time()
+        if now < at < job.claim_deadline:
+            log.info(
+                "selected for job %d round %d from chain time %d (in %.0f s): the claim waits until then",
+                job.job_id, job.round, at, at - now, extra={"job_id": job.job_id},
+            )  # fmt: skip
+        return at
+
+    def _claim_refused(self, job: JobRecord, err: TxReverted) -> bool:
+        """A claim the simulation refused: "not selected" (the block's time is still before `selected_at`,
+        or a stake moved) waits in SEEN and reads the selection again; any other reason skips the job."""
+        if NOT_SELECTED in err.reason:
+            self._selection.pop(job.job_id, None)
+            self.ledger.transition(job.job_id, JobState.CLAIMING, JobState.SEEN)
+            return False
+        return self._fail(job, "E_CLAIM_REJECTED", err.reason, skipped=True)
 
     # ---- CLAIMED: fetch inputs and compute
     def _compute(self, job: JobRecord) -> bool:
@@ -467,6 +593,8 @@ class Pipeline:
         view = self.contracts.get_job(job.job_id)
         if view.phase.terminal:
             return self._done(job, view.phase)
+        if view.round > job.round:
+            return self._escalated(job, view)
         if view.phase != Phase.REVEALING:
             return False
         return self._send(REVEAL, job)
@@ -483,11 +611,32 @@ class Pipeline:
         view = self.contracts.get_job(job.job_id)
         if view.phase.terminal:
             return self._done(job, view.phase)
+        if view.round > job.round:
+            return self._escalated(job, view)
         if not self._finalize_turn_now(job):
             return False  # reveals pending, or another worker's turn first
         if self._settled_or_settling(job):
             return False  # a settling transaction is pending: its JobCompleted / JobFailed ends the job
         return self._send(FINALIZE, job)
+
+    # ---- ESCALATED: our round escalated; wait for the final settlement (JobCompleted / JobFailed)
+    def _await_settlement(self, job: JobRecord) -> bool:
+        """No transaction and no deadline of ours is left: the later rounds' claimants reveal and settle.
+        The job ends when the chain says it is over; the outcome (and WorkerPaid) is recorded then."""
+        now = self._chain_time()
+        if now < self._settlement_checks.get(job.job_id, 0.0):
+            return False
+        self._settlement_checks[job.job_id] = now + SETTLEMENT_CHECK_S
+        view = self.contracts.get_job(job.job_id)
+        if view.phase.terminal:
+            return self._done(job, view.phase)
+        return False
+
+    def _escalated(self, job: JobRecord, view: JobView) -> bool:
+        """The chain shows a later round than the ledger (the JobEscalated event not handled yet): record it
+        now (`Ledger.escalate`: a claimed job waits in ESCALATED)."""
+        self._finalize_turns.pop(job.job_id, None)
+        return self.ledger.escalate(_round_of(view)) is not None
 
     def _settled_or_settling(self, job: JobRecord) -> bool:
         """Whether the job is settled in the pending block: a `reveal_and_finalize` (or another worker's
@@ -510,7 +659,8 @@ class Pipeline:
                 self.txm.simulate(FINALIZE.call(self, job))
             except TxReverted:
                 return False  # reveals are still due
-            claimants = self.contracts.claimants(job.job_id)
+            # the current round's claimants only: an earlier round's cannot act on this one
+            claimants = self.contracts.claimants(job.job_id)[self.contracts.get_job(job.job_id).first_slot :]
             revealers = [w for w in claimants if self.contracts.worker_entry(job.job_id, w).revealed]
             rank = finalize_rank(job.job_id, self.me, revealers, claimants)
             turn = now + rank * self.policy.finalize_fallback_s
@@ -566,7 +716,10 @@ class Pipeline:
 
     def _land(self, step: TxStep, job: JobRecord) -> bool:
         if step.landed == JobState.DONE:
-            return self._done(job, self.contracts.get_job(job.job_id).phase)
+            view = self.contracts.get_job(job.job_id)
+            if view.round > job.round and not view.phase.terminal:
+                return self._escalated(job, view)  # our finalize closed a disputed round: it escalated
+            return self._done(job, view.phase)
         return self.ledger.transition(job.job_id, job.state, step.landed)
 
     def _base_key(self, step: TxStep, job: JobRecord) -> str:
@@ -601,6 +754,8 @@ class Pipeline:
     def _done(self, job: JobRecord, phase: Phase) -> bool:
         outcome = phase.name.lower()
         self._finalize_turns.pop(job.job_id, None)
+        self._settlement_checks.pop(job.job_id, None)
+        self._selection.pop(job.job_id, None)
         if self.ledger.transition(job.job_id, job.state, JobState.DONE, outcome=outcome):
             self.metrics.jobs.labels(outcome).inc()
             log.info("job %d is %s", job.job_id, outcome, extra={"job_id": job.job_id})
@@ -613,6 +768,7 @@ class Pipeline:
         JobState.UPLOADED: _commit,
         JobState.COMMITTED: _reveal,
         JobState.REVEALED: _finalize,
+        JobState.ESCALATED: _await_settlement,
     }
 
     # ------------------------------------------------------------------ emission
@@ -714,7 +870,7 @@ CLAIM = TxStep(
     JobState.CLAIMED,
     call=lambda p, job: p.contracts.claim(job.job_id),
     done=lambda entry: entry.claimed,
-    refused=lambda p, job, err: p._fail(job, "E_CLAIM_REJECTED", err.reason, skipped=True),
+    refused=Pipeline._claim_refused,
 )
 COMMIT = TxStep(
     "commit",
@@ -729,8 +885,8 @@ REVEAL = TxStep(
     JobState.REVEALING,
     JobState.REVEALED,
     call=lambda p, job: p.contracts.reveal_and_finalize(
-        job.job_id, job.result_digest or b"", job.result_cid or "", job.salt or b"", job.replicas
-    ),  # headroom for a settlement of every replica (the estimate may not see it)
+        job.job_id, job.result_digest or b"", job.result_cid or "", job.salt or b"", _claimants_bound(job)
+    ),  # headroom for a settlement of every claimant (the estimate may not see it)
     done=lambda entry: entry.revealed,
     refused=Pipeline._reveal_refused,
     retry_from=JobState.COMMITTED,  # check the phase again before another reveal
@@ -740,10 +896,29 @@ FINALIZE = TxStep(
     "finalize",
     JobState.FINALIZING,
     JobState.DONE,
-    call=lambda p, job: p.contracts.finalize(job.job_id, job.replicas),  # headroom for every replica
+    call=lambda p, job: p.contracts.finalize(job.job_id, _claimants_bound(job)),  # every claimant
     done=None,
     refused=lambda p, job, err: False,  # reveals pending: look again later
     retry_from=JobState.REVEALED,  # lost or reverted: take the turn again (someone else's may have won)
 )
 TX_STEPS = (CLAIM, COMMIT, REVEAL, FINALIZE)
 WAITING = {step.waiting: step for step in TX_STEPS}
+
+
+def _claimants_bound(job: JobRecord) -> int:
+    """At most how many workers a settlement of ``job`` pays or slashes: its replicas in round 0; in an
+    escalated round every earlier round's claimants too (all slots, at most)."""
+    return job.replicas if job.round == 0 else MAX_REPLICAS
+
+
+def _round_of(view: JobView) -> EscalatedRound:
+    """The current round of a job as `get_job` shows it, for `Ledger.escalate`."""
+    return EscalatedRound(
+        job_id=view.job_id,
+        round=view.round,
+        replicas=view.replicas,
+        quorum=view.quorum,
+        claim_deadline=view.claim_deadline,
+        commit_deadline=view.commit_deadline,
+        reveal_deadline=view.reveal_deadline,
+    )

@@ -323,6 +323,7 @@ class Worker:
             if event is None:
                 continue
             if event.contract == "Staking":
+                self.pipeline.on_stake_event(event)
                 self._on_staking_event(event)
                 continue
             job_id = self.pipeline.on_event(event)

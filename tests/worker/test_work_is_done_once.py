@@ -1,7 +1,7 @@
 """The worker does each piece of a job's work once: the spec is parsed once (cached by its digest for the
 later steps), the inputs are checked once (before the claim; the runner checks its own copy again), and
-one transaction of each kind is sent (the reveal, the last owed, settles the job: no finalize). Before, the spec was parsed and hashed at the decision and again
-at the compute, and the inputs checked at both."""
+one transaction of each kind is sent (the reveal, the last owed, settles the job: no finalize). Before, the
+spec was parsed and hashed at the decision and again at the compute, and the inputs checked at both."""
 
 from __future__ import annotations
 
