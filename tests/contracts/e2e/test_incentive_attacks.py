@@ -238,6 +238,35 @@ def test_attack_sybil_majority_of_round_zero_cannot_take_the_honest_workers_stak
     assert sum(wealth(protocol, w) - start[w] for w in sybils) == -2 * WRONG_SLASH < 2 * POOL // 3
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="an escalated job whose fresh round gets no quorum completes unproven on the majority of all "
+    "reveals (commit 846297e) and pays that majority the whole pool: see /tmp/h/contract-bugs.md (C2)",
+)
+def test_known_gap_a_sybil_majority_profits_when_no_fresh_replicas_come(protocol, requester, honest, sybils):
+    """The Sybil pair outvotes the honest worker in round 0 and nobody takes the escalation round (a small
+    or busy network, or one the cluster crowds out): the job completes unproven on the pair's garbage
+    (2 of 3 reveals), the honest worker is not slashed, but the pair splits the whole pool, more than the
+    two thirds playing straight earns. Closing it: an unproven completion pays each agreeing revealer no
+    more than an honest replica's share of the posted round (the rest refunded)."""
+    victim = honest[0]
+    outcomes = {}
+    for play in (HONEST, WRONG):
+        with boa.env.anchor():
+            start = {w: wealth(protocol, w) for w in [*sybils, victim]}
+            run = run_job(
+                protocol,
+                requester,
+                3,
+                lambda r: [*sybils, victim] if r == 0 else [],
+                lambda w, r, play=play: play if w in sybils else HONEST,
+            )
+            assert run.phase == Phase.COMPLETED
+            assert wealth(protocol, victim) >= start[victim]  # its stake is safe either way
+            outcomes[play] = sum(wealth(protocol, w) - start[w] for w in sybils)
+    assert outcomes[WRONG] <= outcomes[HONEST], outcomes
+
+
 # ---------------------------------------------------------------- selection
 def binomial_tail(n: int, p: float, at_least: int) -> float:
     return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(at_least, n + 1))
@@ -372,23 +401,24 @@ def test_attack_withholding_a_losing_reveal_costs_at_least_revealing_it(
 
 
 @pytest.mark.parametrize(
-    "plays",
+    ("plays", "alone"),
     [
-        [HONEST, WRONG],  # disagreement, 2 of 2 needed: escalates, nobody joins the new round
-        [HONEST, WITHHOLD, SILENT],  # one reveals, one withholds, one never commits: escalates
-        [SILENT, SILENT, SILENT],  # everyone squats: no reveal, fails at once
-        [WRONG, WITHHOLD, HONEST],
+        ([HONEST, WRONG], Phase.FAILED),  # 2 of 2 needed: escalates; alone, no majority of all reveals
+        ([HONEST, WITHHOLD, SILENT], Phase.COMPLETED),  # escalates; alone, completes unproven on 1 of 1
+        ([SILENT, SILENT, SILENT], Phase.FAILED),  # everyone squats: no reveal, fails at once
+        ([WRONG, WITHHOLD, HONEST], Phase.FAILED),
     ],
 )
 def test_attack_requester_never_ends_a_failed_or_escalated_job_above_its_fee(
-    protocol, requester, honest, plays
+    protocol, requester, honest, plays, alone
 ):
     """T31. However a job fails (a poison job, squatting claimants, withheld reveals, an escalation round
     nobody takes), the requester ends with exactly the fee it escrowed: liveness and withheld slashes are
-    burned, never paid to it; and a job that escalates and completes costs it exactly its fee."""
+    burned, never paid to it; and a job that escalates and completes (proven by fresh replicas, or
+    unproven when none come) costs it exactly its fee."""
     workers = honest[: len(plays)]
     mine = dict(zip(workers, plays, strict=True))
-    for joiners, expected in (([], Phase.FAILED), (honest[len(plays) :], None)):
+    for joiners, expected in (([], alone), (honest[len(plays) :], None)):
         with boa.env.anchor():
             fund(protocol, requester, FEE)
             start = protocol.token.balanceOf(requester)
