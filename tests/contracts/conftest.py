@@ -314,3 +314,14 @@ def escalate(protocol: Protocol, job_id: int):
     protocol.registry.finalize(job_id)
     (escalated,) = events(protocol.registry, "JobEscalated")
     return escalated
+
+
+def fresh_operators(
+    protocol: Protocol, n: int, label: str = "verifier", amount: int = 1_000 * TSR
+) -> list[str]:
+    """`n` new operators, registered with `amount` bonded: fresh claimants for an escalation round (nobody
+    who claimed an earlier round may claim again)."""
+    accounts = [boa.env.generate_address(f"{label}{i}") for i in range(n)]
+    for account in accounts:
+        stake_operator(protocol, account, amount)
+    return accounts

@@ -82,6 +82,7 @@ PRIVILEGED = [
     Privileged("registry", "set_liveness_slash_bps", lambda c: (2_000,), _gov, OWNER),
     Privileged("registry", "set_min_fee", lambda c: (TSR,), _gov, OWNER),
     Privileged("registry", "set_min_collateral", lambda c: (TSR,), _gov, OWNER),
+    Privileged("registry", "set_selection_factor", lambda c: (8,), _gov, OWNER),
     Privileged("registry", "transfer_ownership", lambda c: (c.nobody,), _gov, OWNER),
     Privileged("registry", "accept_ownership", lambda c: (), _no_one, NEW_OWNER),
     Privileged(
@@ -116,6 +117,8 @@ OPEN = {
     "staking": {"register", "stake", "request_unstake", "cancel_unstake", "withdraw"},
     "registry": {
         "post_job",
+        "post_job_optimistic",
+        "challenge",  # any operator that may claim (Staking checks eligibility)
         "expire",
         "claim",
         "commit",

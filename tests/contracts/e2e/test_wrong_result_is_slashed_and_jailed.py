@@ -1,33 +1,43 @@
-"""A worker whose revealed result the quorum rejects loses its collateral and is jailed.
+"""A worker whose revealed result the final quorum rejects loses its collateral and is jailed.
 
-DESIGN §2.1-2.2: revealers of another digest than the quorum's are slashed `wrong_result_slash_bps` of
-their collateral (100 % by default), all of it burned (no majority profits from another's slash, T30), and
-barred from claiming for `jail_period` (boundary: one second before the end it is still jailed).
+DESIGN §2.1-2.2: a round whose reveals disagree escalates at its reveal deadline to fresh replicas; the last
+round's majority decides. Revealers of another digest are then slashed `wrong_result_slash_bps` of their
+collateral (100 % by default): half of it (Staking's slash_reward_bps) pays the escalation round's
+agreeing workers, who were drawn after the dispute (so the round-0 majority gets no part of it, T30), the
+rest is burned; and they are barred from claiming for `jail_period` (boundary: one second before the end
+it is still jailed).
 """
 
 import boa
 
 from offchain.chain.protocol import BPS, Phase, SlashReason
-from tests.contracts.conftest import DEFAULTS, TSR, digest_of, post_job, run_job
+from tests.contracts.conftest import DEFAULTS, TSR, digest_of, escalate, fresh_operators, play_round, post_job
 
 COMPLETED = Phase.COMPLETED
 REASON_WRONG_RESULT = SlashReason.WRONG_RESULT
 
 
+def disputed_then_confirmed(protocol, requester, workers, verifiers, **post_kwargs) -> int:
+    """Round 0: `workers` reveal right, right, wrong; it escalates; `verifiers` (round 1) reveal right."""
+    job_id = post_job(protocol, requester, replicas=3, quorum=2, **post_kwargs)
+    play_round(protocol, job_id, workers, [digest_of("right"), digest_of("right"), digest_of("wrong")])
+    escalate(protocol, job_id)
+    play_round(protocol, job_id, verifiers, [digest_of("right")] * len(verifiers))
+    protocol.registry.finalize(job_id)
+    return job_id
+
+
 def test_wrong_result_is_slashed_jailed_and_unpaid(protocol, requester, staked_operators):
     honest, second, wrong = staked_operators[:3]
+    verifiers = fresh_operators(protocol, 3)
     fee, collateral = 30 * TSR, 40 * TSR
-    before = {w: protocol.token.balanceOf(w) for w in (honest, second, wrong)}
+    everyone = (honest, second, wrong, *verifiers)
+    before = {w: protocol.token.balanceOf(w) for w in everyone}
     bonded = protocol.staking.bonded(wrong)
     supply = protocol.token.totalSupply()
 
-    job_id = run_job(
-        protocol,
-        requester,
-        [honest, second, wrong],
-        [digest_of("right"), digest_of("right"), digest_of("wrong")],
-        fee=fee,
-        collateral=collateral,
+    job_id = disputed_then_confirmed(
+        protocol, requester, [honest, second, wrong], verifiers, fee=fee, collateral=collateral
     )
     slashed = [
         (str(e.operator), e.reason, e.amount, e.reward, e.burned)
@@ -37,8 +47,9 @@ def test_wrong_result_is_slashed_jailed_and_unpaid(protocol, requester, staked_o
     jailed_at = boa.env.timestamp
 
     slash = collateral * DEFAULTS["wrong_result_slash_bps"] // BPS
-    reward = 0  # burned, not paid to the agreeing workers
+    reward = slash * DEFAULTS["slash_reward_bps"] // BPS  # to the registry, for round 1's agreeing workers
     protocol_fee = fee * DEFAULTS["protocol_fee_bps"] // BPS
+    pool = fee - protocol_fee
     assert slashed == [(wrong, REASON_WRONG_RESULT, slash, reward, slash - reward)]
     assert protocol.registry.get_job(job_id).phase == COMPLETED
     assert protocol.registry.worker_entry(job_id, wrong).seal == digest_of("wrong")
@@ -46,9 +57,18 @@ def test_wrong_result_is_slashed_jailed_and_unpaid(protocol, requester, staked_o
     assert protocol.staking.locked(wrong) == 0
     assert protocol.token.balanceOf(wrong) == before[wrong]
     assert protocol.emitter.points_of(wrong, 0) == 0
-    for worker in (honest, second):
-        assert protocol.token.balanceOf(worker) - before[worker] == (fee - protocol_fee) // 2 + reward // 2
+    share, bounty = pool // 5, reward // 3
+    gains = [protocol.token.balanceOf(w) - before[w] for w in everyone]
+    assert gains == [
+        share + pool - 5 * share,
+        share,
+        0,
+        share + bounty + reward - 3 * bounty,
+        share + bounty,
+        share + bounty,
+    ]
     assert protocol.token.totalSupply() == supply - protocol_fee - (slash - reward)
+    assert protocol.token.balanceOf(protocol.registry.address) == 0
 
     # Jailed for jail_period: no claims until it ends, then eligible again.
     jailed_until = protocol.staking.jailed_until(wrong)
@@ -70,12 +90,8 @@ def test_wrong_result_is_slashed_jailed_and_unpaid(protocol, requester, staked_o
 def test_a_jailed_operator_can_still_leave(protocol, requester, staked_operators):
     """Jail bars claiming, not unbonding: what the slash left can be withdrawn after the period."""
     honest, second, wrong = staked_operators[:3]
-    run_job(
-        protocol,
-        requester,
-        [honest, second, wrong],
-        [digest_of("right"), digest_of("right"), digest_of("wrong")],
-    )
+    disputed_then_confirmed(protocol, requester, [honest, second, wrong], fresh_operators(protocol, 3))
+    assert not protocol.staking.is_eligible(wrong)
     remaining = protocol.staking.bonded(wrong)
     with boa.env.prank(wrong):
         lock_id = protocol.staking.request_unstake(remaining)
