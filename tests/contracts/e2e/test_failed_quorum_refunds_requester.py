@@ -1,6 +1,8 @@
 """A job whose reveals reach no quorum fails and refunds the requester in full.
 
-DESIGN §2.2: without `quorum` equal reveals the job is Failed, the whole fee goes back to the requester
+DESIGN §2.2: a round without `quorum` equal reveals escalates at its reveal deadline to fresh replicas; when
+the last round (no 3 slots left, or round 2) has no quorum either the job is Failed, the whole fee goes back
+to the requester
 (no protocol fee is burned, no work points are earned), disagreeing revealers are not slashed (nobody
 knows who was right), and only silent claimants are slashed: a claimant that never committed for
 liveness, one that committed and withheld its reveal at the wrong-result rate, jailed (T29). Every slash is
@@ -10,7 +12,17 @@ burned: the requester gets its fee back and never more (T31).
 import boa
 
 from offchain.chain.protocol import BPS, Phase, SlashReason
-from tests.contracts.conftest import DEFAULTS, TSR, commit, digest_of, post_job, reveal, run_job
+from tests.contracts.conftest import (
+    DEFAULTS,
+    TSR,
+    commit,
+    digest_of,
+    escalate,
+    fresh_operators,
+    play_round,
+    post_job,
+    reveal,
+)
 
 FAILED = Phase.FAILED
 REASON_LIVENESS = SlashReason.LIVENESS
@@ -27,18 +39,25 @@ def _slashes(protocol):
 
 
 def test_three_different_results_fail_and_refund_the_whole_fee(protocol, requester, staked_operators):
-    workers = staked_operators[:3]
+    """Round 0 reveals a, b, c and escalates; round 1 (3 of its 5 slots claimed) reveals d, e, a: no quorum,
+    and with 6 of 8 slots taken no round is left."""
+    verifiers = fresh_operators(protocol, 3)
+    workers = staked_operators[:3] + verifiers
     fee = 25 * TSR + 7  # not a multiple of anything: the refund is still exact
     supply = protocol.token.totalSupply()
     bonded = [protocol.staking.bonded(w) for w in workers]
     wallets = [protocol.token.balanceOf(w) for w in workers]
 
-    job_id = run_job(protocol, requester, workers, [digest_of("a"), digest_of("b"), digest_of("c")], fee=fee)
+    job_id = post_job(protocol, requester, fee=fee, replicas=3, quorum=2)
+    play_round(protocol, job_id, workers[:3], [digest_of("a"), digest_of("b"), digest_of("c")])
+    escalate(protocol, job_id)
+    play_round(protocol, job_id, verifiers, [digest_of("d"), digest_of("e"), digest_of("a")])
+    protocol.registry.finalize(job_id)
     failed = [e for e in protocol.registry.get_logs() if type(e).__name__ == "JobFailed"]
 
     assert [e.refunded for e in failed] == [fee]
     assert protocol.registry.get_job(job_id).phase == FAILED
-    assert protocol.token.balanceOf(requester) == fee  # run_job funded exactly the fee
+    assert protocol.token.balanceOf(requester) == fee  # post_job funded exactly the fee
     assert protocol.token.balanceOf(protocol.registry.address) == 0
     assert protocol.token.totalSupply() == supply  # nothing burned
     assert [protocol.staking.bonded(w) for w in workers] == bonded  # nobody slashed
@@ -61,7 +80,11 @@ def test_withheld_reveal_in_a_failed_job_is_burned_not_paid_to_the_requester(
     commit(protocol, job_id, silent, digest_of("a"))
     reveal(protocol, job_id, first, digest_of("a"))
     reveal(protocol, job_id, second, digest_of("b"))
-    boa.env.time_travel(seconds=protocol.registry.get_job(job_id).reveal_deadline - boa.env.timestamp)
+    escalate(protocol, job_id)  # a, b and a withheld reveal: no quorum; nobody slashed yet
+    assert _slashes(protocol) == []
+    play_round(
+        protocol, job_id, fresh_operators(protocol, 3), [digest_of("c"), digest_of("d"), digest_of("e")]
+    )
 
     supply = protocol.token.totalSupply()
     protocol.registry.finalize(job_id)
