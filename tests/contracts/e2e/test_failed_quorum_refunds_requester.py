@@ -2,11 +2,10 @@
 
 DESIGN §2.2: a round without `quorum` equal reveals escalates at its reveal deadline to fresh replicas; when
 the last round (no 3 slots left, or round 2) has no quorum either the job is Failed, the whole fee goes back
-to the requester
-(no protocol fee is burned, no work points are earned), disagreeing revealers are not slashed (nobody
-knows who was right), and only silent claimants are slashed: a claimant that never committed for
-liveness, one that committed and withheld its reveal at the wrong-result rate, jailed (T29). Every slash is
-burned: the requester gets its fee back and never more (T31).
+to the requester (no protocol fee is burned, no work points are earned), disagreeing revealers are not
+slashed (nobody knows who was right), and only silent claimants are slashed: a claimant that never
+committed for liveness, one that committed and withheld its reveal at the wrong-result rate, jailed (T29).
+Every slash is burned: the requester gets its fee back and never more (T31).
 """
 
 import boa
