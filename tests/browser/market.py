@@ -144,6 +144,10 @@ def market(tmp: Path, artifacts: dict[str, Any], *, build_dir: Path = BUILD) -> 
         w3 = Web3(Web3.HTTPProvider(chain.rpc_url))
         manifest = deploy_tessera(w3, dev_account(GOVERNANCE), artifacts, tmp / "deployments")
         contracts = Tessera(w3, load_manifest(manifest))
+        # Every staked operator selected at a round's opening: the pages test what the chain did, and
+        # selection itself is pinned by tests/contracts (as there, deploy_protocol's default).
+        factor = contracts.registry.functions.MAX_SELECTION_FACTOR().call()
+        transact(w3, dev_account(GOVERNANCE), contracts.registry, "set_selection_factor", factor)
         store = LocalBlockStore(tmp / "ipfs")
         with IpfsHttpServer(store, port=0) as ipfs:
             page = PageConfig(
