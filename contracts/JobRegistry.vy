@@ -18,7 +18,9 @@
      low-entropy result cannot be recovered from it).
      Terms are fixed at posting: the protocol fee and both slash rates in force then (a `terms_version`
      the job stores) apply at settlement, whatever governance sets meanwhile. Every slash this registry
-     triggers is burned (no beneficiary): nobody, requester or majority, profits from another's slash.
+     triggers is burned, except that in a proven escalation Staking's `slash_reward_bps` of the faulty
+     revealers' slashes pays the escalation rounds' agreeing workers (fresh replicas, never the round
+     that disagreed): neither the requester nor a round's own majority profits from another's slash.
      Selection: an operator may claim once `selected_at(job, operator)` has passed: a ticket
      keccak256(seed, job, round, operator) (64 bits) below `replicas * selection_factor * stake / total`,
      a threshold that widens linearly to 16x by the claim deadline so small networks still fill. The
@@ -33,8 +35,9 @@
      are slashed at the wrong-result rate and half of it (Staking's `slash_reward_bps`) pays the
      escalation rounds' agreeing workers; nobody is slashed for a revealed result before then. If the
      last round has no quorum (a small network may not supply fresh replicas), a strict majority of all
-     rounds' reveals completes the job unproven: its revealers are paid and no revealer is slashed;
-     without one the job fails and the fee is refunded.
+     rounds' reveals that an escalation round's revealer confirmed completes the job unproven: its
+     revealers are paid at most a round-0 replica's share (the rest is refunded) and no revealer is
+     slashed; without one the job fails and the fee is refunded.
      Storage is packed (two words per job) because storage writes dominate the cost of a job.
      Roles: owner (two-step) sets bounded parameters and may pause posting and claiming; pausing never
      blocks commit, reveal, finalize, cancel or expire. Anyone may finalize or expire; a late second
@@ -405,8 +408,9 @@ def finalize(job_id: uint256):
          settles: Completed. A round with reveals that disagree or fall short of the quorum escalates
          (`JobEscalated`) once its reveal deadline passed, while slots and rounds remain; the last round
          settles on its own majority: Completed if it has one; else, in an escalated job, Completed
-         unproven on a strict majority of all rounds' reveals (no revealer slashed); else Failed and the
-         fee is refunded.
+         unproven on a strict majority of all rounds' reveals that an escalation round confirmed (no
+         revealer slashed; each paid at most a round-0 replica's share, the rest refunded); else Failed and
+         the fee is refunded.
          On Completed the workers (every round) that revealed the winning digest share the fee less the
          protocol fee (burned) and earn work points; revealers of another digest are slashed at the
          wrong-result rate and jailed. Whatever the outcome, a claimant that committed and withheld its
@@ -836,6 +840,16 @@ def _tally_all(job_id: uint256, job: Job) -> Tally:
 
 @view
 @internal
+def _confirmed_later(job_id: uint256, job: Job, digest: bytes32) -> bool:
+    # whether a revealer of an escalation round (slot >= base) revealed `digest`
+    for i: uint256 in range(job.base, job.claims, bound=constants.MAX_REPLICAS):
+        if job.reveal_mask & (1 << i) != 0 and self._seals[job_id][i] == digest:
+            return True
+    return False
+
+
+@view
+@internal
 def _can_escalate(job: Job) -> bool:
     return job.round < constants.MAX_ROUND and constants.MAX_REPLICAS - job.claims >= constants.MIN_ESCALATION_REPLICAS
 
@@ -876,12 +890,16 @@ def _settle(job_id: uint256, job: Job, tally: Tally):
         workers.append(self._claimants[job_id][i])
         seals.append(self._seals[job_id][i])
     # The final round proves a result only with its own quorum. When it has none (on a small network the
-    # fresh replicas may not come), a strict majority of every round's reveals still completes the job, but
-    # unproven: nobody is slashed for revealing another digest.
+    # fresh replicas may not come), a strict majority of every round's reveals that a later round's revealer
+    # confirmed completes the job unproven: nobody is slashed for revealing another digest, and nobody is
+    # paid more than an honest replica of round 0 (the rest goes back to the requester), so outvoting round 0
+    # and starving the escalation gains nothing.
     proven: bool = True
     if tally.agreeing == 0 and job.round > 0:
         tally = self._tally_all(job_id, job)
         proven = False
+        if not self._confirmed_later(job_id, job, tally.winner):
+            tally = empty(Tally)
     # an escalated, proven job pays the escalation rounds from the faulty workers' slashes; else all is burned
     bounty_to: address = empty(address)
     if job.round > 0 and proven:
@@ -933,6 +951,10 @@ def _settle(job_id: uint256, job: Job, tally: Tally):
     protocol_fee: uint256 = job.fee * (terms & MASK16) // constants.BPS
     pool: uint256 = job.fee - protocol_fee
     share: uint256 = pool // agreeing
+    refund: uint256 = 0
+    if not proven:
+        share = min(share, pool // job.base)
+        refund = pool - share * agreeing
     # Work points are the burned protocol fee, split like the pool: an epoch's points then equal its burn
     # exactly, so emission (at most the burn) can never mint a self-dealer more than it burned.
     point_share: uint256 = protocol_fee // agreeing
@@ -949,7 +971,7 @@ def _settle(job_id: uint256, job: Job, tally: Tally):
         amount: uint256 = share
         earned: uint256 = point_share
         if len(paid_workers) == 0:
-            amount += pool - share * agreeing
+            amount += pool - share * agreeing - refund
             earned += protocol_fee - point_share * agreeing
         if i >= job.base:
             amount += bounty_share
@@ -960,10 +982,11 @@ def _settle(job_id: uint256, job: Job, tally: Tally):
         points.append(earned)
         self._send(FEE_TOKEN, workers[i], amount)
         log IJobRegistry.WorkerPaid(job_id=job_id, worker=workers[i], amount=amount)
+    self._send(FEE_TOKEN, job.requester, refund)
     if protocol_fee > 0:
         extcall IBurnableToken(FEE_TOKEN).burn(protocol_fee)
     extcall IRewardEmitter(EMITTER).record_work(paid_workers, points, protocol_fee)
-    log IJobRegistry.JobCompleted(job_id=job_id, result_digest=winner, agreeing=agreeing, paid=pool,
+    log IJobRegistry.JobCompleted(job_id=job_id, result_digest=winner, agreeing=agreeing, paid=pool - refund,
                                   protocol_fee=protocol_fee)
 
 
