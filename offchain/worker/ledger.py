@@ -11,7 +11,8 @@ this module keeps only what is about jobs:
 * ``meta`` (the file's): what the ledger is bound to (chain id, registry, worker address).
 
 A job's ``round``, ``replicas``, ``quorum`` and deadlines are those of the round the worker acts in: the
-posted ones, replaced by a ``JobEscalated`` event's while the worker has not claimed the job (`escalate`).
+posted ones, replaced by a ``JobEscalated`` event's while the worker has not claimed the job (`escalate`);
+once claimed, the round it claimed in.
 """
 
 from __future__ import annotations
@@ -296,18 +297,17 @@ class Ledger:
         """Record that ``new.job_id`` escalated to ``new.round``, in one write. A job this worker has not
         claimed takes the new round's terms and goes back to SEEN (decide again); a claimed job still in
         progress goes to ESCALATED (it waits for the final settlement, collateral locked). Returns the
-        state the job is in afterwards, None if unknown; a round already recorded changes nothing."""
+        state the job is in afterwards, None if unknown; an event seen before changes nothing."""
         now = self._clock()
         with self._write() as db:
             row = db.execute("SELECT state, round FROM jobs WHERE job_id=?", (new.job_id,)).fetchone()
             if row is None:
                 return None
             state, recorded = JobState(row[0]), int(row[1])
-            if recorded >= new.round:
-                return state
-            sets: dict[str, Any] = {"round": new.round}
-            if state in NOT_CLAIMED:
+            sets: dict[str, Any] = {}
+            if state in NOT_CLAIMED and recorded < new.round:
                 sets.update(
+                    round=new.round,
                     state=JobState.SEEN.value,
                     replicas=new.replicas,
                     quorum=new.quorum,
@@ -319,7 +319,9 @@ class Ledger:
                     retries=0,
                 )
             elif state in CLAIMED_OPEN:
-                sets["state"] = JobState.ESCALATED.value
+                sets["state"] = JobState.ESCALATED.value  # ``round`` stays the one it claimed in
+            if not sets:
+                return state
             assignments = ", ".join(f"{k}=?" for k in sets)
             update = f"UPDATE jobs SET {assignments}, updated_at=? WHERE job_id=?"
             db.execute(update, [*sets.values(), now, new.job_id])
