@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from offchain.errors import ConfigError
-from offchain.worker.ledger import JobState, Ledger, PostedJob
+from offchain.worker.ledger import EscalatedRound, JobState, Ledger, PostedJob
 
 BIG = 2**200 + 7  # a uint256 far beyond SQLite's INTEGER
 
@@ -160,3 +160,56 @@ def test_another_spec_after_our_commitment_changes_nothing(ledger):
     other = posted(spec_cid="QmOther", spec_digest=b"\x09" * 32, posted_block_hash=b"\x0d" * 32)
     assert ledger.repost(other) == "kept"
     assert ledger.get_job(1).spec_digest == posted().spec_digest
+
+
+ROUND_ONE = EscalatedRound(
+    job_id=1,
+    round=1,
+    replicas=5,
+    quorum=3,
+    claim_deadline=4_000,
+    commit_deadline=5_000,
+    reveal_deadline=6_000,
+)
+
+
+def test_an_escalation_gives_an_unclaimed_job_the_new_round_and_decides_it_again(ledger):
+    ledger.record_posted(posted())
+    ledger.transition(1, JobState.SEEN, JobState.SKIPPED, error_code="E_JOB_NOT_CLAIMABLE")
+    assert ledger.escalate(ROUND_ONE) == JobState.SEEN
+    job = ledger.get_job(1)
+    assert (job.round, job.replicas, job.quorum, job.claim_deadline, job.reveal_deadline) == (
+        1,
+        5,
+        3,
+        4_000,
+        6_000,
+    )
+    assert job.error_code is None
+    assert ledger.escalate(ROUND_ONE) == JobState.SEEN  # the same event again changes nothing
+    assert ledger.history(1)[-1] == ("skipped", "seen")
+
+
+def test_an_escalation_parks_a_claimed_job_in_its_own_round_until_the_settlement(ledger):
+    ledger.record_posted(posted())
+    ledger.transition(1, JobState.SEEN, JobState.REVEALED)
+    assert ledger.escalate(ROUND_ONE) == JobState.ESCALATED
+    job = ledger.get_job(1)
+    assert (job.state, job.round, job.replicas, job.reveal_deadline) == (JobState.ESCALATED, 0, 3, 3_000)
+    assert ledger.escalate(EscalatedRound(**{**ROUND_ONE.__dict__, "round": 2})) == JobState.ESCALATED
+    assert ledger.escalate(EscalatedRound(**{**ROUND_ONE.__dict__, "job_id": 9})) is None  # unknown job
+
+
+def test_a_ledger_written_before_rounds_gains_the_round_column(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    Ledger(path).close()
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE jobs DROP COLUMN round")
+    db.commit()
+    db.close()
+    reopened = Ledger(path)
+    reopened.record_posted(posted())
+    assert reopened.get_job(1).round == 0
+    reopened.close()
