@@ -61,7 +61,7 @@ async function atBlock(page, block) {
 
 function extract() {
   const app = document.querySelector("#app");
-  const out = { testids: {}, states: {}, params: {}, operators: {}, jobs: {}, gas: {}, replicas: {}, text: app.innerText };
+  const out = { testids: {}, states: {}, params: {}, operators: {}, jobs: {}, gas: {}, replicas: {}, replicaRounds: {}, rounds: {}, text: app.innerText };
   for (const el of app.querySelectorAll("[data-testid]")) {
     out.testids[el.dataset.testid] = { text: el.textContent.trim(), value: el.dataset.value ?? null, href: el.getAttribute("href") };
   }
@@ -78,6 +78,13 @@ function extract() {
   for (const tr of app.querySelectorAll("tr[data-job]")) out.jobs[tr.dataset.job] = tr.querySelector('[data-col="phase"]')?.dataset.value;
   for (const td of app.querySelectorAll("[data-step]")) out.gas[td.dataset.step] = td.dataset.value;
   for (const tr of app.querySelectorAll("tr[data-replica]")) out.replicas[tr.dataset.replica] = tr.innerText;
+  // each claimant's round (the Round column) and each round of the Escalation table, cell by column label
+  for (const td of app.querySelectorAll('tr[data-replica] [data-col="round"]')) out.replicaRounds[td.closest("tr").dataset.replica] = td.dataset.value;
+  for (const tr of app.querySelectorAll("tr[data-round]")) {
+    const row = {};
+    for (const td of tr.querySelectorAll("td[data-label]")) row[td.dataset.label] = td.textContent.trim();
+    out.rounds[tr.dataset.round] = row;
+  }
   return out;
 }
 

@@ -1,10 +1,12 @@
 """The read-only pages in a real browser show what the chain holds.
 
-Operators and a requester act by sending transactions directly (three operators, one of them lying, so
-there are payments, a slash and a jail to show): a completed job, a cancelled one, one whose spec does not
-match its digest, one being worked on; then an epoch ends and two operators claim their emission. The
-browser must show the same numbers the contracts and their events give, pick up a job posted while the jobs
-page is open without a reload, fit a phone's screen, and log no console errors.
+Operators and a requester act by sending transactions directly: a 3-replica job whose round 0 disagrees
+(one of three operators lies), so at its reveal deadline finalize escalates it (JobEscalated) to five fresh
+operators who agree in round 1 and the settling finalize pays, slashes and jails the liar; a cancelled job,
+one whose spec does not match its digest, one being worked on; then an epoch ends and two operators claim
+their emission. The browser must show the same numbers the contracts and their events give (the job page's
+round, Escalation table and each claimant's round included), pick up a job posted while the jobs page is
+open without a reload, fit a phone's screen, and log no console errors.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ PAGES = [
 def populate(m: Market) -> dict:
     """Put jobs in every interesting state; return what the pages should show."""
     operators = [dev_account(i) for i in (1, 2, 3)]
+    fresh = [dev_account(i) for i in (5, 6, 7, 8, 9)]  # round 1's replicas, staked once round 0 is over
     for op in operators:
         m.stake_operator(op)
     m.fund(m.requester, 100 * TSR)
@@ -45,7 +48,16 @@ def populate(m: Market) -> dict:
     cids = m.work(
         completed, {operators[0].address: good, operators[1].address: good, operators[2].address: bad}
     )
+    # Round 0 disagrees: finalize escalates it, but only once its reveal deadline has passed.
+    round0 = m.contracts.get_job(completed)
+    m.advance(round0.reveal_deadline - m.w3.eth.get_block("latest")["timestamp"] + 1)
+    escalated = m.finalize(completed)
+    assert [e.name for e in m.contracts.events_in(escalated)] == ["JobEscalated"]
+    for op in fresh:
+        m.stake_operator(op)
+    m.work(completed, {op.address: good for op in fresh})
     finalized = m.finalize(completed)
+    assert "JobCompleted" in [e.name for e in m.contracts.events_in(finalized)]
     cancelled = m.post_job()
     m.send(m.requester, "JobRegistry", "cancel", cancelled)
     mismatched = m.post_job(digest=hashlib.sha256(b"some other spec").digest())
@@ -61,6 +73,7 @@ def populate(m: Market) -> dict:
     for op in operators[:2]:
         m.send(op, "RewardEmitter", "claim", [epoch])
 
+    operators = operators + fresh
     events = all_events(m)
     fees = {op.address: 0 for op in operators}
     emission = {op.address: 0 for op in operators}
@@ -103,6 +116,8 @@ def _gas_per_step(m: Market, job_id: int, events) -> dict[str, int]:
             index = m.contracts.claimants(job_id).index(e.args["worker"])
             verb = {"JobClaimed": "claim", "ResultCommitted": "commit", "ResultRevealed": "reveal"}[e.name]
             steps[f"{verb} #{index}"] = e.tx_hash
+        elif e.name == "JobEscalated":  # the finalize that closed the disputed round
+            steps[f"escalate to round {e.args['round']}"] = e.tx_hash
         elif e.name == "JobCompleted":
             steps["finalize"] = e.tx_hash
     return {step: m.w3.eth.get_transaction_receipt(tx)["gasUsed"] for step, tx in steps.items()}
@@ -134,14 +149,14 @@ def test_pages_show_what_the_chain_holds(tmp_path: Path, artifacts, frontend_bui
         network = report["pages"]["network"]
         values = {k: v["value"] for k, v in network["testids"].items()}
         assert (
-            int(values["total-staked"]) == c.staking.functions.total_bonded().call() == 1_490 * TSR
-        )  # the liar lost 10
+            int(values["total-staked"]) == c.staking.functions.total_bonded().call() == 3_990 * TSR
+        )  # eight operators staked 500 each; the liar lost its 10 of collateral
         assert int(values["job-count"]) == 4
         assert int(values["current-epoch"]) == c.emitter.functions.current_epoch().call()
         assert int(values["total-minted"]) == c.emitter.functions.total_minted().call() > 0
         assert int(values["total-supply"]) == c.token.functions.totalSupply().call()
         assert int(values["fees-burned"]) == expected["protocol_fee"] > 0
-        assert int(values["operators-count"]) == 3
+        assert int(values["operators-count"]) == len(expected["operators"]) == 8
         states = {k: int(v) for k, v in network["states"].items()}
         assert states == {"Open": 1, "Claimed": 0, "Committing": 1, "Revealing": 0, "Completed": 1,
                           "Failed": 0, "Cancelled": 1, "Expired": 0}  # fmt: skip
@@ -195,6 +210,39 @@ def test_pages_show_what_the_chain_holds(tmp_path: Path, artifacts, frontend_bui
         gas = {k: int(v) for k, v in report["pages"]["job-completed"]["gas"].items()}
         assert gas == expected["gas"]
         assert int(done["gas-total"]["value"]) == sum(expected["gas"].values())
+        assert "escalate to round 1" in gas and "finalize" in gas  # the escalating and the settling finalize
+
+        # --- the job's rounds, as the chain holds them
+        page = report["pages"]["job-completed"]
+        job_id = jobs["completed"]
+        view = c.get_job(job_id)
+        assert done["job-round"]["value"] == str(view.round) == "1"
+        assert done["job-round"]["text"] == f"{view.round} · {view.replicas} · {view.quorum}"
+        assert done["job-replicas"]["text"] == "3 · 2"  # as posted
+        assert done["job-progress"]["text"] == (
+            f"{view.claims} claimed · {view.commits} committed · {view.reveals} revealed"
+        )
+        escalations = [e for e in all_events(m) if e.name == "JobEscalated" and e.args["job_id"] == job_id]
+        assert done["escalations"]["value"] == str(len(escalations)) == "1"
+        claimants = c.claimants(job_id)
+        assert page["replicaRounds"] == {
+            str(i): str(0 if i < view.first_slot else view.round) for i in range(len(claimants))
+        }
+        assert view.first_slot == 3 and len(claimants) == 8
+        posted = next(e for e in all_events(m) if e.name == "JobPosted" and e.args["job_id"] == job_id)
+        rows = page["rounds"]
+        assert set(rows) == {"0", "1"}
+        assert rows["0"]["Replicas · quorum"] == f"{posted.args['replicas']} · {posted.args['quorum']}"
+        assert rows["0"]["Claimed"] == str(view.first_slot)
+        assert f"block {posted.block_number}" in rows["0"]["Opened"]
+        (escalation,) = escalations
+        assert escalation.args["round"] == view.round
+        replicas, quorum = escalation.args["replicas"], escalation.args["quorum"]
+        assert rows["1"]["Replicas · quorum"] == f"{replicas} · {quorum}"
+        assert (replicas, quorum) == (view.replicas, view.quorum)
+        assert rows["1"]["Claimed"] == str(len(claimants) - view.first_slot) == str(view.claims)
+        assert f"block {escalation.block_number}" in rows["1"]["Opened"]
+        assert "escalated" in rows["1"]["Opened"] and "posted" in rows["0"]["Opened"]
         assert report["pages"]["job-spec-mismatch"]["testids"]["spec-check"]["value"] == "mismatch"
         post = report["pages"]["post"]["testids"]
         assert post["spec-status"]["value"] == "valid"
