@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import boa
+from hypothesis import control, event
 
 from tests.contracts.conftest import CONTRACTS, TSR, Protocol, deploy_protocol
 from tests.contracts.stateful.model import (
@@ -43,6 +44,12 @@ HONEST, WRONG, COPY = "honest", "wrong", "copy"
 # three contracts must end holding exactly nothing. Emission is floored per claimer, so an epoch can
 # leave at most (claimers - 1) wei, strictly less than its number of claimers, unminted.
 CONTRACT_DUST = 0
+
+
+def note_event(text: str) -> None:
+    """A hypothesis statistics event, when running under hypothesis (the drain test reuses the Driver)."""
+    if control.currently_in_test_context():
+        event(text)
 
 
 @functools.cache
@@ -239,7 +246,9 @@ class Driver:
             collateral,
             *windows,
         )
-        expected = self.model.post_job(requester, fee, replicas, quorum, collateral, windows, self.now)
+        expected = self.model.post_job(
+            requester, fee, replicas, quorum, collateral, windows, self.now, boa.env.evm.patch.prevrandao
+        )
         assert job_id == expected
         return job_id
 
@@ -293,9 +302,39 @@ class Driver:
             self.dirty_ops.update(job.claimants)
             self.dirty_epochs.add(self.model.epoch_at(self.now))
             fee = job.fee
-            out = self.model.finalize(job_id, self.now)
-            self._check_settlement(job_id, fee, out)
+            out = self.model.finalize(job_id, self.now, boa.env.evm.patch.prevrandao)
+            if out.escalated:
+                note_event(f"escalated to round {self.model.jobs[job_id].round}")
+                self._check_escalation(job_id)
+            else:
+                self._check_settlement(job_id, fee, out)
+                note_event(f"settled {PHASE_NAMES[out.state]} in round {job.round}")
         return reason is None
+
+    def _check_escalation(self, job_id: int) -> None:
+        """The call opened the job's next round as the model did, and moved no token."""
+        logs = self.registry.get_logs()
+        names = [type(e).__name__ for e in logs]
+        assert names == ["JobEscalated"], f"job {job_id}: an escalating finalize logged {names}"
+        job, e = self.model.jobs[job_id], logs[0]
+        got = (
+            e.job_id,
+            e.round,
+            e.replicas,
+            e.quorum,
+            e.claim_deadline,
+            e.commit_deadline,
+            e.reveal_deadline,
+        )
+        assert got == (
+            job_id,
+            job.round,
+            job.replicas,
+            job.quorum,
+            job.claim_deadline,
+            job.commit_deadline,
+            job.reveal_deadline,
+        ), f"job {job_id}: escalated to {got}"
 
     def cancel(self, job_id: int, sender: str) -> bool:
         reason = self.model.cancel_reason(job_id, sender)
@@ -322,7 +361,8 @@ class Driver:
         for log in logs:
             by_name.setdefault(type(log).__name__, []).append(log)
         paid = [(str(e.worker), e.amount) for e in by_name.get("WorkerPaid", [])]
-        assert paid == out.payouts, f"job {job_id}: paid {paid}, model {out.payouts}"
+        job = self.model.jobs[job_id]
+        assert paid == out.payouts, f"job {job_id}: paid {paid}, model {out.payouts}; model job {job}"
         slashes = [
             (str(e.operator), e.job_id, e.reason, e.amount, e.reward, e.burned, str(e.beneficiary))
             for e in by_name.get("OperatorSlashed", [])
@@ -340,9 +380,19 @@ class Driver:
         ]
         assert len(settled) == 1 and settled[0].job_id == job_id, f"job {job_id}: settlement events {settled}"
         event = settled[0]
+        rewards = sum(s.reward for s in out.slashes if s.beneficiary == self.w.contracts[1])
+        assert rewards == out.bounty, (
+            f"job {job_id}: slash rewards {rewards} to the registry, model {out.bounty}"
+        )
         if type(event).__name__ == "JobCompleted":
-            assert event.protocol_fee == out.protocol_fee and event.paid == sum(a for _, a in paid)
-            assert sum(a for _, a in paid) + event.protocol_fee == fee, "paid + protocol fee != escrow"
+            # the pool, plus the slash rewards the registry received in this call (escalation bounty)
+            assert event.protocol_fee == out.protocol_fee and event.paid + out.bounty == sum(
+                a for _, a in paid
+            )
+            # an unproven completion refunds what it does not pay (out.refunded)
+            assert event.paid + out.refunded + event.protocol_fee == fee, (
+                "paid + refund + protocol fee != escrow"
+            )
         else:
             assert event.refunded == out.refunded == fee, "refund != escrow"
 
@@ -408,6 +458,16 @@ class Driver:
             chain_locked = staking.locked(op)
             assert (chain_bonded, chain_locked) == (o.bonded, o.locked), f"stake of {op}"
             assert chain_locked <= chain_bonded
+        # collateral locked == the collateral of the operator's claims on unsettled jobs (every round's),
+        # less what a slash took from it when free and unbonding stake fell short
+        open_claims: dict[str, int] = dict.fromkeys(w.operators, 0)
+        for job in m.jobs.values():
+            if job.state not in TERMINAL:
+                for op in job.claimants:
+                    open_claims[op] += job.collateral
+        for op in w.operators:
+            o = m.operators[op]
+            assert o.locked == open_claims[op] or (o.dipped and o.locked < open_claims[op]), f"locked of {op}"
         total_bonded, total_unbonding = staking.total_bonded(), staking.total_unbonding()
         assert total_bonded == sum(bonded) == m.bonded_total()
         assert total_unbonding == m.locks_total()
@@ -448,8 +508,12 @@ class Driver:
                 job.quorum,
                 job.reveal_deadline,
             )
-            counts = (len(job.claimants), len(job.commitments), len(job.revealed))
+            counts = (len(job.round_claimants), job.round_commits(), len(job.round_reveals()))
             assert (view.claims, view.commits, view.reveals) == counts, f"job {job_id} counts"
+            assert (view.round, view.first_slot) == (job.round, job.first), f"job {job_id} round"
+            assert [str(a) for a in self.registry.claimants(job_id)] == job.claimants, (
+                f"job {job_id} claimants"
+            )
             before = self.seen_phase.get(job_id, OPEN)
             assert phase in REACHABLE[before], f"job {job_id}: {PHASE_NAMES[before]} -> {PHASE_NAMES[phase]}"
             self.seen_phase[job_id] = phase
@@ -495,13 +559,16 @@ class Driver:
         Returns the emission left unminted by flooring (wei), which is below the number of claimers."""
         m, w = self.model, self.w
         self.check(full=True)
-        last_deadline = max((job.reveal_deadline for job in m.jobs.values()), default=self.now)
-        self.travel_to(last_deadline + 1)
-        for job_id, job in m.jobs.items():
-            if job.state == OPEN:
-                assert self.expire(job_id)
-            elif job.state == CLAIMED:
-                assert self.finalize(job_id)
+        while any(job.state in (OPEN, CLAIMED) for job in m.jobs.values()):  # escalations open new rounds
+            last_deadline = max(
+                job.reveal_deadline for job in m.jobs.values() if job.state in (OPEN, CLAIMED)
+            )
+            self.travel_to(last_deadline + 1)
+            for job_id, job in m.jobs.items():
+                if job.state == OPEN:
+                    assert self.expire(job_id)
+                elif job.state == CLAIMED:
+                    assert self.finalize(job_id)
         for _ in range(2):
             self.travel(m.p.unbonding_period)
             for op in w.operators:

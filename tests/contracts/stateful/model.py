@@ -24,6 +24,14 @@ ALREADY_SETTLED = "already settled"  # finalize of a Completed or Failed job: a 
 
 MAX_LOCKS = 8
 MAX_CLAIM_EPOCHS = 32
+# JobRegistry's selection and escalation ladder (SPEC §1, contracts/modules/constants.vy)
+MAX_REPLICAS = 8  # slots per job, every round together
+MIN_ESCALATION_REPLICAS = 3
+ESCALATION_STEP = 2
+MAX_ROUND = 2
+SELECTION_WIDENING = 15
+SEED_SHIFT = 218  # a round's seed is the top 38 bits of keccak256(abi_encode(prevrandao, job_id, round))
+NEVER = 2**256 - 1  # selected_at of an operator without stake
 
 # JobRegistry phases: stored states plus COMMITTING and REVEALING, derived from time and counts.
 UNKNOWN, OPEN, CLAIMED, COMMITTING, REVEALING, COMPLETED, FAILED, CANCELLED, EXPIRED = tuple(Phase)
@@ -41,12 +49,14 @@ PHASE_NAMES = {
 }
 # Every phase a job may be observed in after `phase` (itself included): DESIGN §2.2, and nothing else.
 # Observations are per step, and one step of time may cross several deadlines, so these are the
-# forward-reachable sets of the lifecycle graph; terminal phases reach only themselves.
+# forward-reachable sets of the lifecycle graph; terminal phases reach only themselves. An escalation
+# opens a new round (CLAIMED again), so every in-progress phase reaches every other.
+IN_PROGRESS = {CLAIMED, COMMITTING, REVEALING, COMPLETED, FAILED}
 REACHABLE = {
     OPEN: {OPEN, CLAIMED, COMMITTING, REVEALING, COMPLETED, FAILED, CANCELLED, EXPIRED},
-    CLAIMED: {CLAIMED, COMMITTING, REVEALING, COMPLETED, FAILED},
-    COMMITTING: {COMMITTING, REVEALING, COMPLETED, FAILED},
-    REVEALING: {REVEALING, COMPLETED, FAILED},
+    CLAIMED: IN_PROGRESS,
+    COMMITTING: IN_PROGRESS,
+    REVEALING: IN_PROGRESS,
     **{phase: {phase} for phase in TERMINAL},
 }
 
@@ -68,6 +78,7 @@ class Params:
     epoch_length: int
     initial_emission: int
     halving_epochs: int
+    selection_factor: int
 
     @classmethod
     def from_chain(cls, protocol, chain_id: int) -> Params:
@@ -86,6 +97,7 @@ class Params:
             epoch_length=e.EPOCH_LENGTH(),
             initial_emission=e.INITIAL_EMISSION(),
             halving_epochs=e.HALVING_EPOCHS(),
+            selection_factor=r.selection_factor(),
         )
 
 
@@ -101,7 +113,15 @@ class Operator:
     bonded: int = 0  # includes `locked`
     locked: int = 0
     jailed_until: int = 0
+    dipped: bool = False  # a slash took collateral locked by another job
     locks: list[Lock] = field(default_factory=lambda: [Lock() for _ in range(MAX_LOCKS)])
+
+
+def round_seed(randao: bytes, job_id: int, round_: int) -> int:
+    """A round's selection seed, drawn when the round opens (SPEC §1)."""
+    return int.from_bytes(
+        keccak(encode(["bytes32", "uint256", "uint256"], [randao, job_id, round_])), "big"
+    ) >> (SEED_SHIFT)
 
 
 @dataclass
@@ -109,15 +129,20 @@ class Job:
     job_id: int
     requester: str
     fee: int
-    replicas: int
+    replicas: int  # of the current round, like quorum and the deadlines
     quorum: int
     collateral: int
     claim_deadline: int
     commit_deadline: int
     reveal_deadline: int
     terms: tuple[int, int, int]  # protocol fee, wrong-result and liveness slash bps in force at posting
+    windows: tuple[int, int, int]  # claim, commit, reveal
+    seed: int  # the current round's selection seed
+    base: int = 0  # replicas of round 0: slots below it are round 0's
+    round: int = 0
+    first: int = 0  # slot where the current round starts
     state: int = OPEN  # stored state: OPEN, CLAIMED or terminal
-    claimants: list[str] = field(default_factory=list)
+    claimants: list[str] = field(default_factory=list)  # every round, in slot order
     commitments: dict[str, bytes] = field(default_factory=dict)
     revealed: dict[str, bytes] = field(default_factory=dict)
     # settlement, filled once: what left escrow and where to
@@ -125,13 +150,42 @@ class Job:
     refunded: int = 0
     protocol_fee: int = 0
 
+    @property
+    def round_claimants(self) -> list[str]:
+        return self.claimants[self.first :]
+
+    def round_commits(self) -> int:
+        return sum(op in self.commitments for op in self.round_claimants)
+
+    def round_reveals(self) -> dict[str, bytes]:
+        return {op: self.revealed[op] for op in self.round_claimants if op in self.revealed}
+
     def claims_closed(self, now: int) -> bool:
-        return len(self.claimants) == self.replicas or now >= self.claim_deadline
+        return len(self.round_claimants) == self.replicas or now >= self.claim_deadline
 
     def reveal_open(self, now: int) -> bool:
         if now >= self.commit_deadline:
             return True
-        return self.claims_closed(now) and len(self.commitments) == len(self.claimants)
+        return self.claims_closed(now) and self.round_commits() == len(self.round_claimants)
+
+    def tally(self) -> tuple[bytes | None, int, bool]:
+        """The current round's vote: (winner with a quorum or None, its votes, disputed). Disputed: the
+        round has reveals and either no quorum or a reveal other than the winner."""
+        reveals = self.round_reveals()
+        votes = Counter(reveals.values())
+        winners = [digest for digest, n in votes.items() if n >= self.quorum]
+        assert len(winners) <= 1, "model: two digests reached a strict-majority quorum"
+        winner = winners[0] if winners else None
+        agreeing = votes[winner] if winner else 0
+        return winner, agreeing, agreeing != len(reveals)
+
+    def tally_all(self) -> bytes | None:
+        """Every round's reveals together: the digest a strict majority of them revealed, if any."""
+        votes = Counter(self.revealed.values())
+        return next((d for d, n in votes.items() if 2 * n > len(self.revealed)), None)
+
+    def can_escalate(self) -> bool:
+        return self.round < MAX_ROUND and MAX_REPLICAS - len(self.claimants) >= MIN_ESCALATION_REPLICAS
 
     def phase(self, now: int) -> int:
         if self.state != CLAIMED:
@@ -163,7 +217,8 @@ class Settlement:
     protocol_fee: int = 0
     refunded: int = 0
     slashes: list[Slash] = field(default_factory=list)
-    bounty: list[tuple[str, int]] = field(default_factory=list)
+    bounty: int = 0  # slash rewards the registry received and paid on to the escalation rounds
+    escalated: bool = False  # the call opened a new round instead of settling
 
 
 def commitment(
@@ -325,6 +380,7 @@ class ProtocolModel:
         o.locked -= take
         o.bonded -= take
         remaining -= take
+        o.dipped = o.dipped or take > 0
         taken = amount - remaining
         reward = taken * self.p.slash_reward_bps // BPS if beneficiary != ZERO else 0
         burned = taken - reward
@@ -351,6 +407,7 @@ class ProtocolModel:
         collateral: int,
         windows: tuple[int, int, int],
         now: int,
+        randao: bytes = bytes(32),
     ) -> int:
         claim_window, commit_window, reveal_window = windows
         job_id = len(self.jobs) + 1
@@ -365,6 +422,9 @@ class ProtocolModel:
             commit_deadline=now + claim_window + commit_window,
             reveal_deadline=now + claim_window + commit_window + reveal_window,
             terms=(self.p.protocol_fee_bps, self.p.wrong_result_slash_bps, self.p.liveness_slash_bps),
+            windows=windows,
+            seed=round_seed(randao, job_id, 0),
+            base=replicas,
         )
         self._move(requester, self.registry, fee)
         return job_id
@@ -373,16 +433,42 @@ class ProtocolModel:
         job = self.jobs.get(job_id)
         return UNKNOWN if job is None else job.state
 
+    def selected_at(self, job_id: int, op: str) -> int:
+        """When `op` passes the stake-weighted selection of the job's current round (SPEC §1): ticket x
+        total x window < k x stake x 2^64 x (window + 15 x (t - opened)), k = replicas x factor."""
+        job = self.jobs[job_id]
+        stake, total = self.operators[op].bonded, self.bonded_total()
+        if stake == 0:
+            return NEVER
+        ticket = (
+            int.from_bytes(
+                keccak(
+                    encode(["uint256", "uint256", "uint256", "address"], [job.seed, job_id, job.round, op])
+                ),
+                "big",
+            )
+            >> 192
+        )
+        window = job.windows[0]
+        opened = job.claim_deadline - window
+        need = ticket * total * window
+        have = (job.replicas * self.p.selection_factor * stake) << 64
+        if have * window > need:
+            return opened
+        return opened + (need - have * window) // (have * SELECTION_WIDENING) + 1
+
     def claim_reason(self, job_id: int, op: str, now: int) -> str | None:
         if self._state(job_id) not in (OPEN, CLAIMED):
             return "registry: job not claimable"
         job = self.jobs[job_id]
         if now >= job.claim_deadline:
             return "registry: claim window closed"
-        if len(job.claimants) >= job.replicas:
+        if len(job.round_claimants) >= job.replicas:
             return "registry: all replicas claimed"
         if op in job.claimants:
             return "registry: already claimed"
+        if now < self.selected_at(job_id, op):
+            return "registry: not selected for this job yet (see selected_at)"
         if not self.eligible(op, now):
             return "staking: operator not eligible"
         o = self.operators[op]
@@ -404,6 +490,8 @@ class ProtocolModel:
             return "registry: commit deadline passed"
         if op not in job.claimants:
             return "registry: caller did not claim this job"
+        if op not in job.round_claimants:
+            return "registry: claimed in an earlier round"
         if op in job.commitments:
             return "registry: already committed"
         return None
@@ -421,6 +509,8 @@ class ProtocolModel:
             return "registry: reveal deadline passed"
         if op not in job.claimants:
             return "registry: caller did not claim this job"
+        if op not in job.round_claimants:
+            return "registry: claimed in an earlier round"
         if op not in job.commitments:
             return "registry: no commitment"
         if op in job.revealed:
@@ -440,58 +530,102 @@ class ProtocolModel:
         job = self.jobs[job_id]
         if not job.reveal_open(now):
             return "registry: reveal not open"
-        if len(job.revealed) != len(job.commitments) and now < job.reveal_deadline:
+        if len(job.round_reveals()) != job.round_commits() and now < job.reveal_deadline:
             return "registry: reveals pending"
+        if job.tally()[2] and job.can_escalate() and now < job.reveal_deadline:
+            return "registry: reveals disagree; the round escalates at its reveal deadline"
         return None
 
-    def finalize(self, job_id: int, now: int) -> Settlement:
+    def escalate(self, job: Job, now: int, randao: bytes) -> Settlement:
+        """A new round: fresh slots after every earlier claimant, two more replicas (as slots allow), a
+        majority quorum, new windows from now and a new seed."""
+        job.round += 1
+        job.first = len(job.claimants)
+        job.replicas = min(job.replicas + ESCALATION_STEP, MAX_REPLICAS - len(job.claimants))
+        job.quorum = job.replicas // 2 + 1
+        claim_window, commit_window, reveal_window = job.windows
+        job.claim_deadline = now + claim_window
+        job.commit_deadline = job.claim_deadline + commit_window
+        job.reveal_deadline = job.commit_deadline + reveal_window
+        job.seed = round_seed(randao, job.job_id, job.round)
+        return Settlement(CLAIMED, escalated=True)
+
+    def finalize(self, job_id: int, now: int, randao: bytes = bytes(32)) -> Settlement:
+        """Close the current round: escalate a disputed one while the ladder allows, else settle the job on
+        the round's winner. Slashes first (in an escalated job half of each wrong or withheld slash comes
+        to the registry), then the pool and that bounty are paid."""
         job = self.jobs[job_id]
+        winner, _, disputed = job.tally()
+        if disputed and job.can_escalate():
+            return self.escalate(job, now, randao)
+        # The last round proves a result only with its own quorum; without one, an escalated job completes
+        # unproven on a strict majority of every round's reveals that an escalation round's revealer
+        # confirmed: nobody slashed for revealing, no bounty, nobody paid more than a round-0 replica's
+        # share of the pool (the rest refunded).
+        proven = True
+        if winner is None and job.round > 0:
+            winner, proven = job.tally_all(), False
+            if not any(job.revealed.get(w) == winner for w in job.claimants[job.base :]):
+                winner = None
         c = job.collateral
         protocol_fee_bps, wrong_bps, liveness_bps = job.terms
-        votes = Counter(job.revealed.values())
-        winners = [digest for digest, n in votes.items() if n >= job.quorum]
-        assert len(winners) <= 1, "model: two digests reached a strict-majority quorum"
-        winner = winners[0] if winners else None
-        job.state = COMPLETED if winners else FAILED
-        out = Settlement(job.state, refunded=0 if winners else job.fee)
-        protocol_fee = job.fee * protocol_fee_bps // BPS if winners else 0
-        pool = job.fee - protocol_fee
-        agreeing = votes[winner] if winners else 0
-        share = pool // agreeing if winners else 0
+        job.state = COMPLETED if winner else FAILED
+        out = Settlement(job.state, refunded=0 if winner else job.fee)
+        bounty_to = self.registry if job.round > 0 and proven else ZERO
+        agreeing = [w for w in job.claimants if winner and job.revealed.get(w) == winner]
         for worker in job.claimants:
             self._unlock(worker, c)
-            if winners and job.revealed.get(worker) == winner:
-                amount = share + (pool - share * agreeing if not out.payouts else 0)
-                out.payouts.append((worker, amount))
-                self._move(self.registry, worker, amount)
+            if worker in agreeing:
                 continue
             if worker in job.revealed:
-                if not winners:
-                    continue  # without a quorum no revealer is wrong
-                amount, reason = c * wrong_bps // BPS, REASON_WRONG_RESULT
+                if not winner or not proven:
+                    continue  # without a final quorum no revealer is wrong
+                amount, reason, to = c * wrong_bps // BPS, REASON_WRONG_RESULT, bounty_to
             elif worker in job.commitments:
-                amount, reason = c * wrong_bps // BPS, REASON_WITHHELD
+                amount, reason, to = c * wrong_bps // BPS, REASON_WITHHELD, bounty_to if winner else ZERO
             else:
-                amount, reason = c * liveness_bps // BPS, REASON_LIVENESS
-            # every slash the registry triggers is burned: no beneficiary
-            out.slashes.append(self._slash(worker, amount, job_id, reason, ZERO, now))
-        if not winners:
+                amount, reason, to = c * liveness_bps // BPS, REASON_LIVENESS, ZERO
+            slash = self._slash(worker, amount, job_id, reason, to, now)
+            out.slashes.append(slash)
+            out.bounty += slash.reward
+        if not winner:
             self._move(self.registry, job.requester, job.fee)
             job.refunded = job.fee
             return out
 
+        protocol_fee = job.fee * protocol_fee_bps // BPS
+        pool = job.fee - protocol_fee
+        share = pool // len(agreeing)
+        refund = 0
+        if not proven:
+            share = min(share, pool // job.base)
+            refund = pool - share * len(agreeing)
+        escalation = [w for w in agreeing if job.claimants.index(w) >= job.base]
+        bounty_share = out.bounty // len(escalation) if escalation else 0
+        assert escalation or out.bounty == 0, "model: a bounty with nobody to pay it"
+        for n, worker in enumerate(agreeing):
+            amount = share + (pool - share * len(agreeing) - refund if n == 0 else 0)
+            if worker in escalation:
+                amount += bounty_share + (
+                    out.bounty - bounty_share * len(escalation) if worker == escalation[0] else 0
+                )
+            out.payouts.append((worker, amount))
+            self._move(self.registry, worker, amount)
+
+        self._move(self.registry, job.requester, refund)
+        out.refunded = job.refunded = refund
         out.protocol_fee = protocol_fee
         self._burn(self.registry, protocol_fee)
         epoch = self.epoch_at(now)
-        point_share = protocol_fee // agreeing
-        for n, (worker, _) in enumerate(out.payouts):
+        point_share = protocol_fee // len(agreeing)
+        for n, worker in enumerate(agreeing):
             # points: the burned protocol fee, split like the pool (the first takes the remainder)
-            earned = point_share + (protocol_fee - point_share * agreeing if n == 0 else 0)
+            earned = point_share + (protocol_fee - point_share * len(agreeing) if n == 0 else 0)
             self.points[(worker, epoch)] += earned
             self.earners[epoch].add(worker)
             self.epoch_points[epoch] += earned
         self.epoch_burned[epoch] += protocol_fee
-        job.paid = pool
+        job.paid = pool - refund
         job.protocol_fee = protocol_fee
         return out
 

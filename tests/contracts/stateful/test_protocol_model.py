@@ -1,8 +1,12 @@
 """Tessera's four contracts run beside a Python model under hypothesis (DESIGN §2.4, reliability §5b).
 
 Rules: register and stake, request/cancel an unstake, withdraw, post a job (random replicas, quorum, fee,
-collateral and windows), claim, commit (the true result, a wrong one, or a copy of another claimant's
-commitment), reveal, finalize, cancel, expire, retry a settled job, claim emission, and time travel
+collateral and windows), claim (the model computes the registry's stake-weighted selection, `selected_at`,
+so a claim before it must revert), commit (the true result, a wrong one, or a copy of another claimant's
+commitment), reveal, finalize (settles; or, on a disputed round at its reveal deadline, escalates the job to
+a round of fresh replicas that only operators of no earlier round may claim; the last round decides, or a
+majority of all reveals completes it unproven), cancel, expire, retry a settled job, claim emission, and
+time travel
 (seconds to days, across epochs, exactly onto a job's deadlines, or past the next one while nobody acts:
 the "skip" that leaves a claimant silent). `progress` moves one job along its honest path, so that
 lifecycles finish inside 50 steps. Most calls are picked among those the model says succeed; the rest
@@ -29,6 +33,7 @@ from tests.contracts.stateful.harness import COPY, HONEST, WRONG, Driver, World,
 from tests.contracts.stateful.model import CLAIMED, MAX_LOCKS, OPEN, TERMINAL
 
 MIN_FEE, MIN_COLLATERAL = DEFAULTS["min_fee"], DEFAULTS["min_collateral"]
+DISAGREE = "registry: reveals disagree; the round escalates at its reveal deadline"
 MAX_COLLATERAL_PER_FEE = 100  # JobRegistry.MAX_COLLATERAL_PER_FEE
 
 pick = st.integers(min_value=0, max_value=2**16)
@@ -66,9 +71,10 @@ class ProtocolMachine(RuleBasedStateMachine):
         return candidates[j % len(candidates)] if candidates and v < 8 else None
 
     # ------------------------------------------------------------ Staking
-    @initialize(amounts=st.lists(st.integers(DEFAULTS["min_stake"], 3_000 * TSR), min_size=3, max_size=3))
+    @initialize(amounts=st.lists(st.integers(DEFAULTS["min_stake"], 3_000 * TSR), min_size=5, max_size=5))
     def operators_stake(self, amounts):
-        """Every operator starts registered and eligible, with a different stake."""
+        """Every operator (five: enough for an escalation round of fresh replicas) starts registered and
+        eligible, with a different stake."""
         for op, stake in zip(self.world.operators, amounts, strict=False):
             self.d.stake(op, stake)
 
@@ -175,9 +181,10 @@ class ProtocolMachine(RuleBasedStateMachine):
         replicas=st.sampled_from([1, 2, 3, 3]),
     )
     def progress(self, j, steps, kind, fee, replicas):
-        """Take the next steps on the jobs: claim, commit (the true result, or `kind` once), reveal, finalize;
-        post a job (one-day windows, majority quorum) when there is nothing to do. Lets lifecycles finish
-        within 50 steps."""
+        """Take the next steps on the jobs: claim, commit (the true result, or `kind` once), reveal, finalize
+        (or wait for a disputed round's reveal deadline and escalate it, so that fresh operators claim the
+        next round); post a job (one-day windows, majority quorum) when there is nothing to do. Lets
+        lifecycles, escalations included, finish within 50 steps."""
         d = self.d
         for _ in range(steps):
             m, now = d.model, d.now
@@ -186,6 +193,7 @@ class ProtocolMachine(RuleBasedStateMachine):
                 + [("commit", op, n) for op, n in d.commit_candidates()]
                 + [("reveal", op, n) for op, n in d.reveal_candidates()]
                 + [("finalize", None, n) for n in m.jobs if m.finalize_reason(n, now) is None]
+                + [("escalate", None, n) for n in m.jobs if m.finalize_reason(n, now) == DISAGREE]
             )
             if not moves:
                 requester = self.world.requesters[j % len(self.world.requesters)]
@@ -199,6 +207,9 @@ class ProtocolMachine(RuleBasedStateMachine):
                 kind = HONEST  # one odd commitment per call at most
             elif move == "reveal":
                 d.reveal(op, job_id)  # a copier's reveal reverts
+            elif move == "escalate":  # a disputed round escalates at its reveal deadline
+                d.travel_to(m.jobs[job_id].reveal_deadline)
+                assert d.finalize(job_id)
             else:
                 assert d.finalize(job_id)
 
@@ -255,7 +266,7 @@ def test_protocol_matches_model(
     token_deployer, staking_deployer, emitter_deployer, registry_deployer, governance
 ):
     ProtocolMachine.world = build_world(
-        (token_deployer, staking_deployer, emitter_deployer, registry_deployer), governance
+        (token_deployer, staking_deployer, emitter_deployer, registry_deployer), governance, n_operators=5
     )
     run_state_machine_as_test(
         ProtocolMachine, settings=settings(deadline=None, suppress_health_check=list(HealthCheck))
