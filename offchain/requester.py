@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 TSR = 10**18
 DEFAULT_WINDOW_S = 300
+DEFAULT_CHALLENGE_WINDOW_S = (
+    600  # an optimistic job's reveal window: time for others to recompute and challenge
+)
 RESULT_SUFFIX = ".safetensors"
 
 
@@ -54,6 +57,33 @@ class JobNotCompleted(TesseraError):
 class ResultMismatch(TesseraError):
     code = "E_RESULT_MISMATCH"
     default_hint = "the result CID does not hold the agreed bytes; try another IPFS source (TESSERA_IPFS)"
+
+
+class NotOptimistic(TesseraError):
+    code = "E_NOT_OPTIMISTIC"
+    default_hint = (
+        "only a job posted with `tessera job submit --optimistic` can be challenged; a checked job's "
+        "replicas dispute each other and escalate by themselves"
+    )
+
+
+class NoResultYet(TesseraError):
+    code = "E_NO_RESULT_YET"
+    default_hint = (
+        "wait until the worker reveals (`tessera job status <id>`), then challenge before the window closes"
+    )
+
+
+class SameResult(TesseraError):
+    code = "E_SAME_RESULT"
+    default_hint = "your result agrees with the revealed one: there is nothing to dispute"
+
+
+class ChallengeClosed(TesseraError):
+    code = "E_CHALLENGE_CLOSED"
+    default_hint = (
+        "a result can be challenged only once, before its challenge window (the reveal deadline) closes"
+    )
 
 
 class NothingToClaim(TesseraError):
@@ -121,6 +151,30 @@ class Escalation:
 
 
 @dataclass(frozen=True)
+class Challenge:
+    """A `ResultChallenged` event: an operator disputed an optimistic job's revealed result, naming its own
+    result, and locked the job's collateral as a bond."""
+
+    challenger: str
+    result_digest: bytes
+    result_cid: str
+    at: int  # block timestamp of the challenge
+
+
+@dataclass(frozen=True)
+class ChallengeTarget:
+    """What a challenge of an optimistic job disputes: the worker's revealed result, the bond it takes and
+    when the window closes (checked by `Client.check_challenge`)."""
+
+    job_id: int
+    worker: str
+    revealed_digest: bytes
+    bond: int  # the job's collateral, locked from the challenger's free stake
+    closes_at: int  # the reveal deadline
+    now: int
+
+
+@dataclass(frozen=True)
 class Selection:
     """When an operator may claim a job's current round (`JobRegistry.selected_at`)."""
 
@@ -155,6 +209,9 @@ class JobStatus:
     settled_at: int | None = None
     tx_hashes: tuple[bytes, ...] = ()
     escalations: tuple[Escalation, ...] = ()
+    optimistic: bool = False  # posted with post_job_optimistic: the reveal window is a challenge window
+    challenge: Challenge | None = None
+    posted_replicas: int | None = None  # round 0's replicas, as posted (JobPosted)
 
     @property
     def phase(self) -> str:
@@ -334,6 +391,101 @@ class Client:
         receipts.append(receipt)
         return self.contracts.job_id_from(receipt), receipts
 
+    def post_job_optimistic(
+        self,
+        spec_cid: str,
+        spec_bytes: bytes,
+        *,
+        fee: int,
+        collateral: int | None = None,
+        windows: tuple[int, int, int] = (DEFAULT_WINDOW_S, DEFAULT_WINDOW_S, DEFAULT_CHALLENGE_WINDOW_S),
+    ) -> tuple[int, list[TxReceipt]]:
+        """Approve the fee and post an optimistic job (one replica; ``windows`` are claim, commit and
+        challenge: the worker's reveal settles only when the challenge window closes unchallenged).
+        Returns the job id and the receipts (approve, post)."""
+        collateral = collateral if collateral is not None else self.defaults()["min_collateral"]
+        digest = hashlib.sha256(spec_bytes).digest()
+        receipts = []
+        approved = self.ensure_allowance(self.contracts.registry.address, fee)
+        if approved is not None:
+            receipts.append(approved)
+        call = self._registry_call("post_job_optimistic", spec_cid, digest, fee, collateral, *windows)
+        receipt = self.send(call)
+        receipts.append(receipt)
+        return self.contracts.job_id_from(receipt), receipts
+
+    def is_optimistic(self, job_id: int) -> bool:
+        return bool(self.contracts.registry.functions.is_optimistic(job_id).call())
+
+    def check_challenge(self, job_id: int, result_digest: bytes) -> ChallengeTarget:
+        """Everything `JobRegistry.challenge` checks that a user can act on, before anything is uploaded or
+        sent: the job is optimistic, its worker revealed a result that differs from ``result_digest``, it
+        is not challenged yet, its window is open, and the signer is not its worker and has the bond free.
+        """
+        from offchain.chain.bindings import Phase
+        from offchain.chain.preflight import StakeTooLow
+
+        view = self.contracts.get_job(job_id)
+        if view.phase == Phase.UNKNOWN:
+            raise JobNotFound(f"there is no job {job_id} on chain {self.manifest.chain_id}")
+        if not self.is_optimistic(job_id):
+            raise NotOptimistic(
+                f"job {job_id} was posted with {view.replicas} replica(s), not as an optimistic job"
+            )
+        now = int(self.w3.eth.get_block("latest")["timestamp"])
+        if view.phase.terminal or view.round > 0:
+            state = view.phase.name.lower() if view.phase.terminal else f"escalated to round {view.round}"
+            raise ChallengeClosed(f"job {job_id} is {state}; its challenge window is over")
+        if view.claims > 1:
+            challenger = self.contracts.claimants(job_id)[1]
+            raise ChallengeClosed(f"job {job_id} was already challenged by {challenger}")
+        claimants = self.contracts.claimants(job_id)
+        entry = self.contracts.worker_entry(job_id, claimants[0]) if claimants else None
+        if entry is None or not entry.revealed:
+            raise NoResultYet(
+                f"job {job_id}'s worker has not revealed a result yet ({view.phase.name.lower()})"
+            )
+        if now >= view.reveal_deadline:
+            raise ChallengeClosed(
+                f"job {job_id}'s challenge window closed {now - view.reveal_deadline} s ago "
+                "(at its reveal deadline)",
+                hint=f"anyone may now settle it with finalize; see `tessera job status {job_id}`",
+            )
+        revealed = bytes(entry.seal)
+        if revealed == result_digest:
+            raise SameResult(
+                f"job {job_id}'s revealed result is 0x{revealed.hex()}, the same digest as yours"
+            )
+        if claimants[0] == self.address:
+            raise ConfigError(
+                f"{self.address} is job {job_id}'s worker: an operator cannot challenge its own result",
+                hint="challenge with another operator's key",
+            )
+        if not self.contracts.is_eligible(self.address):
+            raise StakeTooLow(
+                f"{self.address} may not claim jobs (not registered, too little stake, or jailed)"
+            )
+        free = self.contracts.free_stake(self.address)
+        if free < view.collateral:
+            raise StakeTooLow(
+                f"the bond is the job's collateral, {format_tsr(view.collateral)}, but {self.address} has "
+                f"{format_tsr(free)} of free stake"
+            )
+        return ChallengeTarget(job_id, claimants[0], revealed, view.collateral, view.reveal_deadline, now)
+
+    def challenge(self, job_id: int, result_digest: bytes, result_cid: str) -> TxReceipt:
+        """Send `challenge(job, digest, cid)` from the signer (check first with `check_challenge`)."""
+        return self.send(self._registry_call("challenge", job_id, result_digest, result_cid))
+
+    def _registry_call(self, fn: str, *args: Any) -> Call:
+        """A `JobRegistry` call built from its ABI (for functions the shared bindings do not wrap)."""
+        from offchain.chain.bindings import Call
+
+        registry = self.contracts.registry
+        data = bytes.fromhex(registry.encode_abi(fn, args=list(args)).removeprefix("0x"))
+        shown = ", ".join(f"0x{a.hex()[:8]}…" if isinstance(a, bytes) else str(a) for a in args)
+        return Call(to=registry.address, data=data, label=f"{fn}({shown})")
+
     def job_events(self, job_id: int, names: Iterable[str] | None = None) -> list[Event]:
         """Every Tessera event indexed by ``job_id`` (registry and staking), in chain order."""
         from web3 import Web3
@@ -392,7 +544,9 @@ class Client:
         for event in events:
             by_name.setdefault(event.name, []).append(event)
         posted = by_name.get("JobPosted", [None])[0]
-        reveals = {e.args["worker"]: e for e in by_name.get("ResultRevealed", [])}
+        reveals = {e.args["worker"]: e.args for e in by_name.get("ResultRevealed", [])}
+        for e in by_name.get("ResultChallenged", []):  # a challenger's result is revealed by its challenge
+            reveals.setdefault(e.args["challenger"], e.args)
         paid = {e.args["worker"]: int(e.args["amount"]) for e in by_name.get("WorkerPaid", [])}
         slashes: dict[str, list[Event]] = {}
         for e in by_name.get("OperatorSlashed", []):
@@ -414,8 +568,8 @@ class Client:
                     worker=worker,
                     committed=entry.committed,
                     revealed=entry.revealed,
-                    result_digest=bytes(reveal.args["result_digest"]) if reveal else None,
-                    result_cid=reveal.args["result_cid"] if reveal else None,
+                    result_digest=bytes(reveal["result_digest"]) if reveal else None,
+                    result_cid=reveal["result_cid"] if reveal else None,
                     paid=paid.get(worker),
                     slashed=sum(int(s.args["amount"]) for s in slashes.get(worker, [])),
                     slash_reasons=tuple(
@@ -426,6 +580,17 @@ class Client:
                 )
             )
         completed = by_name.get("JobCompleted", [None])[0]
+        challenged = by_name.get("ResultChallenged", [None])[0]
+        challenge = (
+            Challenge(
+                challenger=challenged.args["challenger"],
+                result_digest=bytes(challenged.args["result_digest"]),
+                result_cid=challenged.args["result_cid"],
+                at=self._timestamp(challenged.block_number),
+            )
+            if challenged
+            else None
+        )
         settled = completed or next(
             (by_name[n][0] for n in ("JobFailed", "JobCancelled", "JobExpired") if by_name.get(n)), None
         )
@@ -451,6 +616,9 @@ class Client:
                 )
                 for e in by_name.get("JobEscalated", [])
             ),
+            optimistic=self.is_optimistic(job_id),
+            challenge=challenge,
+            posted_replicas=int(posted.args["replicas"]) if posted else None,
         )
 
     def selection(self, job_id: int, address: str | None = None) -> Selection:
@@ -629,6 +797,7 @@ _REGISTRY_JOB_EVENTS = (
     "JobCancelled",
     "JobExpired",
     "JobEscalated",
+    "ResultChallenged",
 )
 
 

@@ -1,4 +1,5 @@
-"""`tessera job schema|submit|wait|status|result`: post jobs, follow them, fetch verified results."""
+"""`tessera job schema|submit|wait|status|result|challenge`: post jobs, follow them, fetch verified results,
+challenge an optimistic job's result."""
 
 from __future__ import annotations
 
@@ -7,30 +8,16 @@ from typing import Annotated
 
 import typer
 
-from offchain.chain.protocol import MAX_POSTED_REPLICAS, MAX_REPLICAS
-from offchain.cli.common import AMOUNT_HELP, client_for, wei_of
+from offchain.cli.common import client_for
+from offchain.cli.job_challenge import job_challenge
+from offchain.cli.job_submit import job_submit, spec_module
 from offchain.cli.job_view import print_status as _print_status
+from offchain.cli.job_view import wait_settled
 from offchain.cli.state import state
-from offchain.errors import ConfigError, TesseraError
-
-UNCHECKED_WARNING = (
-    "warning: a 1-replica result is unchecked (one worker, nobody to disagree); "
-    "use --replicas 3 for a checked result"
-)
 
 app = typer.Typer(
     help="Post compute jobs, follow them and fetch their verified results.", no_args_is_help=True
 )
-
-
-def _spec_module():
-    try:
-        from offchain.compute import spec
-    except ImportError as err:  # pragma: no cover - only while the compute package is missing
-        raise ConfigError(
-            f"the job spec model is not available ({err})", hint="reinstall the project"
-        ) from None
-    return spec
 
 
 @app.command("schema")
@@ -41,108 +28,10 @@ def job_schema() -> None:
     """
     import json
 
-    typer.echo(json.dumps(_spec_module().json_schema(), indent=2))
+    typer.echo(json.dumps(spec_module().json_schema(), indent=2))
 
 
-@app.command("submit")
-def job_submit(
-    ctx: typer.Context,
-    spec_file: Annotated[
-        Path, typer.Argument(help="Job spec (JSON).", exists=True, dir_okay=False, readable=True)
-    ],
-    fee: Annotated[str, typer.Option(help="Fee escrowed for the workers. " + AMOUNT_HELP)] = "1",
-    replicas: Annotated[
-        int,
-        typer.Option(
-            help=f"Workers that run the job, 1 to {MAX_POSTED_REPLICAS}; 1 is unchecked (no second result), "
-            "3 or more are checked, and a disagreement escalates to fresh workers."
-        ),
-    ] = 1,
-    quorum: Annotated[
-        int | None,
-        typer.Option(help="Agreeing results needed \\[default: a strict majority].", show_default=False),
-    ] = None,
-    collateral: Annotated[
-        str | None,
-        typer.Option(
-            help="Stake each worker locks \\[default: the registry's minimum]. " + AMOUNT_HELP,
-            show_default=False,
-        ),
-    ] = None,
-    claim_window: Annotated[int, typer.Option(help="Seconds to claim.", min=30, max=86_400)] = 300,
-    commit_window: Annotated[
-        int, typer.Option(help="Seconds after the claim deadline to commit.", min=30, max=86_400)
-    ] = 300,
-    reveal_window: Annotated[
-        int, typer.Option(help="Seconds after the commit deadline to reveal.", min=30, max=86_400)
-    ] = 300,
-    wait: Annotated[
-        bool, typer.Option("--wait", help="Wait until the job is settled and show its status.")
-    ] = False,
-) -> None:
-    """Validate SPEC_FILE, add its canonical form to IPFS, approve the fee, post the job; prints the job id.
-
-    Example: tessera job submit examples/matmul.json --fee 2 --replicas 3
-    """
-    if not 1 <= replicas <= MAX_POSTED_REPLICAS:
-        raise ConfigError(
-            f"--replicas {replicas} is out of bounds: a job may ask for 1 to {MAX_POSTED_REPLICAS} replicas "
-            f"(the other of the {MAX_REPLICAS} slots are kept for escalation)",
-            hint="use --replicas 3 for a checked result",
-        )
-    spec_model = _spec_module()
-    # A malformed spec stops here: nothing is uploaded or sent. What is uploaded is the canonical form
-    # (sorted keys, defaults written out), which every worker's strict parser reads back identically.
-    spec_bytes = spec_model.canonical_spec_bytes(spec_model.parse_spec(spec_file.read_bytes()))
-    if quorum is not None and not (2 * quorum > replicas and quorum <= replicas):
-        raise ConfigError(
-            f"--quorum {quorum} is not a strict majority of --replicas {replicas}",
-            hint=f"use a quorum between {replicas // 2 + 1} and {replicas}",
-        )
-    from offchain.ipfs.open import open_ipfs
-
-    current = state(ctx)
-    if replicas == 1:
-        current.err.print(UNCHECKED_WARNING, soft_wrap=True)
-    client = client_for(ctx, signer=True)
-    with open_ipfs(current.settings) as backend, current.err.status("adding the spec to IPFS ..."):
-        spec_cid = str(backend.add_bytes(spec_bytes))
-    with current.err.status(f"posting job (spec {spec_cid}) ..."):
-        job_id, _ = client.post_job(
-            spec_cid,
-            spec_bytes,
-            fee=wei_of(fee) or 0,
-            replicas=replicas,
-            quorum=quorum,
-            collateral=wei_of(collateral),
-            windows=(claim_window, commit_window, reveal_window),
-        )
-    typer.echo(job_id)
-    current.err.print(f"job {job_id} posted; next: tessera job status {job_id}")
-    if wait:
-        _wait(ctx, client, job_id, timeout_s=claim_window + commit_window + reveal_window + 60)
-        _print_status(ctx, client.job_status(job_id), client)
-
-
-def _wait(ctx: typer.Context, client, job_id: int, *, timeout_s: float) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout_s
-    with state(ctx).err.status(f"job {job_id}: waiting ...") as status:
-        while True:
-            view = client.contracts.get_job(job_id)
-            status.update(
-                f"job {job_id}: {view.phase.name.lower()}, round {view.round} ({view.claims} claimed, "
-                f"{view.commits} committed, {view.reveals} revealed)"
-            )
-            if view.phase.terminal:
-                return
-            if time.monotonic() > deadline:
-                raise TesseraError(
-                    f"job {job_id} is still {view.phase.name.lower()} after {timeout_s:.0f} s",
-                    hint=f"check again later with `tessera job status {job_id}`",
-                )
-            time.sleep(0.5)
+app.command("submit")(job_submit)
 
 
 @app.command("wait")
@@ -156,7 +45,7 @@ def job_wait(
     Example: tessera job wait 1 --timeout 300
     """
     client = client_for(ctx, signer=False)
-    _wait(ctx, client, job_id, timeout_s=timeout)
+    wait_settled(ctx, client, job_id, timeout_s=timeout)
     _print_status(ctx, client.job_status(job_id), client)
 
 
@@ -217,3 +106,6 @@ def job_result(
             raise typer.BadParameter(f"the result has no tensor {text!r}", param_hint="--text")
         for line in ids_as_text(tensors[text]):
             typer.echo(line)
+
+
+app.command("challenge")(job_challenge)

@@ -6,6 +6,7 @@ import typer
 
 from offchain.cli.common import when
 from offchain.cli.state import state
+from offchain.errors import TesseraError
 
 
 def print_status(ctx: typer.Context, st, client) -> None:
@@ -22,6 +23,14 @@ def print_status(ctx: typer.Context, st, client) -> None:
     head.add_row("requester", v.requester)
     head.add_row("spec", f"{st.spec_cid} (sha256 0x{st.spec_digest.hex()})" if st.spec_cid else "?")
     head.add_row("fee / collateral", f"{format_tsr(v.fee)} / {format_tsr(v.collateral)} per worker")
+    head.add_row("level", _level(st, now))
+    if st.challenge is not None:
+        c = st.challenge
+        head.add_row(
+            "challenged",
+            f"by {c.challenger} {when(c.at, now)}: names 0x{c.result_digest.hex()} ({c.result_cid}); "
+            f"bond {format_tsr(v.collateral)}",
+        )
     escalated = " (escalated: its reveals disagreed)" if v.round else ""
     head.add_row("round", f"{v.round} of at most {MAX_ROUND}{escalated}, first slot {v.first_slot}")
     head.add_row("replicas / quorum", f"{v.replicas} / {v.quorum}" + (" (this round)" if v.round else ""))
@@ -67,3 +76,38 @@ def print_status(ctx: typer.Context, st, client) -> None:
                 slashed,
             )
         out.print(table)
+
+
+def wait_settled(ctx: typer.Context, client, job_id: int, *, timeout_s: float) -> None:
+    """Poll the job until it is settled; `TesseraError` after ``timeout_s``."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    with state(ctx).err.status(f"job {job_id}: waiting ...") as status:
+        while True:
+            view = client.contracts.get_job(job_id)
+            status.update(
+                f"job {job_id}: {view.phase.name.lower()}, round {view.round} ({view.claims} claimed, "
+                f"{view.commits} committed, {view.reveals} revealed)"
+            )
+            if view.phase.terminal:
+                return
+            if time.monotonic() > deadline:
+                raise TesseraError(
+                    f"job {job_id} is still {view.phase.name.lower()} after {timeout_s:.0f} s",
+                    hint=f"check again later with `tessera job status {job_id}`",
+                )
+            time.sleep(0.5)
+
+
+def _level(st, now: int) -> str:
+    """How the job's result is checked: optimistic (with its challenge window), replicated, or unchecked."""
+    v = st.view
+    if st.optimistic:
+        if st.challenge is not None:
+            return "optimistic, challenged: escalates to fresh workers when the window closes"
+        if v.round or v.phase.terminal:
+            return "optimistic"
+        return f"optimistic: challengeable until the reveal deadline, {when(v.reveal_deadline, now)}"
+    posted = st.posted_replicas if st.posted_replicas is not None else v.replicas
+    return "unchecked (1 replica)" if posted == 1 else f"checked ({posted} replicas)"
