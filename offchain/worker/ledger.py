@@ -318,7 +318,7 @@ class Ledger:
                     error_message=None,
                     retries=0,
                 )
-            elif state in CLAIMED_OPEN:
+            elif state in CLAIMED_OPEN and recorded < new.round:
                 sets["state"] = JobState.ESCALATED.value  # ``round`` stays the one it claimed in
             if not sets:
                 return state

@@ -213,3 +213,14 @@ def test_a_ledger_written_before_rounds_gains_the_round_column(tmp_path):
     reopened.record_posted(posted())
     assert reopened.get_job(1).round == 0
     reopened.close()
+
+
+def test_a_job_claimed_in_the_escalated_round_is_not_parked_by_that_round_s_event(ledger):
+    """The decide step may record the new round from get_job before the poller handles JobEscalated; the
+    event, handled after the claim, must not park the job this worker claimed in that very round."""
+    ledger.record_posted(posted())
+    ledger.transition(1, JobState.SEEN, JobState.SKIPPED)
+    ledger.escalate(ROUND_ONE)
+    ledger.transition(1, JobState.SEEN, JobState.CLAIMED)
+    assert ledger.escalate(ROUND_ONE) == JobState.CLAIMED
+    assert ledger.get_job(1).round == 1
