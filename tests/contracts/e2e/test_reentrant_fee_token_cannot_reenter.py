@@ -27,7 +27,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from tests.contracts.conftest import DEFAULTS, TSR, Protocol
-from tests.contracts.stateful.harness import HONEST, WRONG, Driver, World, mock_deployer
+from tests.contracts.stateful.harness import HONEST, Driver, World, mock_deployer
 
 MAX_UINT256 = 2**256 - 1
 SNEKMATE_EXPORTS = {"owner", "pending_owner", "transfer_ownership", "accept_ownership", "paused"}
@@ -191,10 +191,11 @@ def test_no_token_callback_can_reenter_staking_or_the_registry(world):
         assert probe.check(registry)
         d.check(full=True)
 
-    # finalize: pay workers, burn a wrong result's slash (both contracts on the stack), burn the protocol
-    # fee; then a failed job: burn a silent claimant's slash, refund
-    # (completed: 2 payouts, slash burn, protocol fee burn; failed: slash burn, refund)
-    for results, token_calls in (([HONEST, HONEST, WRONG], 4), ([HONEST, WRONG, None], 2)):
+    # finalize: pay workers, burn a silent claimant's slash (both contracts on the stack), burn the protocol
+    # fee; then a failed job (nobody revealed): burn three slashes, refund. A disagreeing reveal would
+    # escalate the round (test_escalation.py), so the faults here are silences.
+    # (completed: 2 payouts, slash burn, protocol fee burn; failed: 3 slash burns, refund)
+    for results, token_calls in (([HONEST, HONEST, None], 4), ([None, None, None], 4)):
         skip = 0
         while True:
             with d.anchor():
@@ -218,4 +219,4 @@ def test_no_token_callback_can_reenter_staking_or_the_registry(world):
                 break
             skip += 1
         assert skip == token_calls, f"finalize made {skip} token calls, expected {token_calls}"
-    assert probe.hooks == 3 + 1 + 4 + 4 + 2
+    assert probe.hooks == 3 + 1 + 4 + 4 + 4
