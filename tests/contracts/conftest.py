@@ -70,6 +70,19 @@ def contract_path(name: str) -> str:
     return os.path.join(CONTRACTS, name)
 
 
+@pytest.fixture(autouse=True)
+def _fixed_prevrandao():
+    """Every test starts with block.prevrandao (the selection seed source) at zero and leaves it so: tests
+    that pin selection set it (registry/selection.py), and the boa plugin's anchor does not restore it."""
+    patch = boa.env.evm.patch
+    kept = patch.prevrandao
+    patch.prevrandao = b"\x00" * 32
+    try:
+        yield
+    finally:
+        patch.prevrandao = kept
+
+
 @pytest.fixture(scope="session")
 def token_deployer():
     return boa.load_partial(contract_path("TesseraToken.vy"))
