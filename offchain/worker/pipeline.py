@@ -595,9 +595,17 @@ class Pipeline:
             return self._done(job, view.phase)
         if view.round > job.round:
             return self._escalated(job, view)
-        if view.phase != Phase.REVEALING:
+        if view.phase != Phase.REVEALING and not self._reveal_opens_pending(job):
             return False
         return self._send(REVEAL, job)
+
+    def _reveal_opens_pending(self, job: JobRecord) -> bool:
+        """Whether reveals are open in the pending block, once chain time passed the claim deadline (a round
+        not filled, every claimant committed, opens by time): the transaction lands there, and a chain that
+        mines only on demand (anvil's automine) has no later block until someone sends one."""
+        if self._chain_time() < job.claim_deadline:
+            return False
+        return self.contracts.get_job(job.job_id, block="pending").phase == Phase.REVEALING
 
     def _reveal_refused(self, job: JobRecord, err: TxReverted) -> bool:
         log.warning("job %d: reveal refused (%s)", job.job_id, err.reason, extra={"job_id": job.job_id})
