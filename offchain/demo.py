@@ -391,6 +391,7 @@ def jobs_table(demo: Demo) -> Table:
         "state",
         "rounds",
         "agreeing workers",
+        "slashed",
         "result CID",
         "fee paid",
         "gas used",
@@ -402,8 +403,8 @@ def jobs_table(demo: Demo) -> Table:
     for job in demo.jobs:
         st = job.status
         agreeing = ", ".join(sorted(names.get(w.worker, w.worker[:8]) for w in st.agreeing))
-        others = [
-            f"{names.get(w.worker, w.worker[:8])} slashed: {', '.join(w.slash_reasons)}"
+        slashed = [
+            f"{names.get(w.worker, w.worker[:8])}: {', '.join(w.slash_reasons)}"
             for w in st.workers
             if w.slashed
         ]
@@ -413,8 +414,8 @@ def jobs_table(demo: Demo) -> Table:
             job.workload,
             f"[green]{state}[/]" if state == "Completed" else f"[red]{state}[/]",
             "1" if job.rounds == 1 else f"[yellow]{job.rounds} (escalated)[/]",
-            f"{len(st.agreeing)}/{len(st.workers)}: {agreeing}"
-            + (f" [red]({'; '.join(others)})[/]" if others else ""),
+            f"{len(st.agreeing)}/{len(st.workers)}: {agreeing}",
+            f"[red]{'; '.join(slashed)}[/]" if slashed else "—",
             st.result_cid or "—",
             format_tsr(st.fee_paid, 2),
             f"{job.gas_used:,}",
@@ -543,8 +544,8 @@ def run_demo(
     *, faulty: bool = False, keep: bool = False, dashboard: bool = False, console: Console | None = None
 ) -> None:
     """Run the demo end to end; raises `TesseraError` on failure (after stopping everything)."""
-    # Not a terminal (CI, a pipe, a test): wide enough that the tables never wrap or truncate.
-    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    # Not a terminal (CI, a pipe, a test): wide enough that a table row never wraps or truncates.
+    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 240)
     demo = Demo(console=console, faulty=faulty)
     mode = " with a Sybil pair" if faulty else ""
     workers = "seven workers (two of them one Sybil)" if faulty else "three workers"

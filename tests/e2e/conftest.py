@@ -60,3 +60,12 @@ def row(output: str, *needles: str) -> str:
     rows = [line for line in output.splitlines() if all(n in line for n in needles)]
     assert len(rows) == 1, f"expected one row with {needles}, got {rows}\n{output}"
     return rows[0]
+
+
+def column(output: str, header: str, line: str) -> str:
+    """The cell of table row ``line`` under ``header`` in the nearest header row above it (rich draws
+    header cells between ┃ and body cells between │)."""
+    lines = output.splitlines()
+    above = reversed(lines[: lines.index(line)])
+    heads = next(h for h in above if "┃" in h and header in h).split("┃")
+    return line.split("│")[[h.strip() for h in heads].index(header)].strip()

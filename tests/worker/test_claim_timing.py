@@ -130,14 +130,17 @@ def test_no_new_claim_while_claimed_jobs_wait_for_compute(market, operator, requ
     worker.start()
     try:
         states = lambda: [worker.ledger.get_job(i).state if worker.ledger.get_job(i) else None for i in ids]  # noqa: E731
-        two = worker.wait_for(lambda: states().count(JobState.CLAIMED) == 2, timeout_s=30)
+        # generous timeouts: each wait ends as soon as its state holds (CI shares 2 cores with a demo)
+        two = worker.wait_for(lambda: states().count(JobState.CLAIMED) == 2, timeout_s=90)
+        at_two = states()
         held = [states() for _ in range(10) if not time.sleep(0.3)]  # 3 s of duty ticks at 0.2 s
         gate.set()
-        done = worker.wait_for(lambda: all(s == JobState.DONE for s in states()), timeout_s=60)
+        done = worker.wait_for(lambda: all(s == JobState.DONE for s in states()), timeout_s=90)
+        final = states()
     finally:
         gate.set()
         worker.stop()
     worker.close()
-    assert two, states()
+    assert two, at_two
     assert all(s.count(JobState.SEEN) == 1 and JobState.CLAIMING not in s for s in held), held
-    assert done, states()
+    assert done, final
