@@ -124,7 +124,7 @@ struct Job:
     state: uint8
     round: uint256  # 0 as posted; each escalation adds one
     first: uint256  # claimant slot where the current round starts
-    base: uint256  # replicas of round 0 (slots below it are round 0's)
+    base: uint256  # round 0's slots: its posted replicas, then (from the first escalation) its claimants
     replicas: uint256  # of the current round
     quorum: uint256  # of the current round
     claims: uint256  # slots taken, every round together
@@ -840,12 +840,17 @@ def _tally_all(job_id: uint256, job: Job) -> Tally:
 
 @view
 @internal
-def _confirmed_later(job_id: uint256, job: Job, digest: bytes32) -> bool:
-    # whether a revealer of an escalation round (slot >= base) revealed `digest`
-    for i: uint256 in range(job.base, job.claims, bound=constants.MAX_REPLICAS):
+def _backed_across_rounds(job_id: uint256, job: Job, digest: bytes32) -> bool:
+    # whether a revealer of round 0 (slot < base) and one of an escalation round (slot >= base) revealed it
+    first: bool = False
+    later: bool = False
+    for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
         if job.reveal_mask & (1 << i) != 0 and self._seals[job_id][i] == digest:
-            return True
-    return False
+            if i < job.base:
+                first = True
+            else:
+                later = True
+    return first and later
 
 
 @view
@@ -857,6 +862,8 @@ def _can_escalate(job: Job) -> bool:
 @internal
 def _escalate(job_id: uint256, job: Job):
     # a fresh round: new slots after every earlier claimant, a larger majority quorum, new windows, new seed
+    if job.round == 0:
+        job.base = job.claims  # round 0 as it ran (it may not have filled): later slots are escalation slots
     job.round += 1
     job.first = job.claims
     job.replicas = min(job.replicas + constants.ESCALATION_STEP, constants.MAX_REPLICAS - job.claims)
@@ -890,15 +897,16 @@ def _settle(job_id: uint256, job: Job, tally: Tally):
         workers.append(self._claimants[job_id][i])
         seals.append(self._seals[job_id][i])
     # The final round proves a result only with its own quorum. When it has none (on a small network the
-    # fresh replicas may not come), a strict majority of every round's reveals that a later round's revealer
-    # confirmed completes the job unproven: nobody is slashed for revealing another digest, and nobody is
-    # paid more than an honest replica of round 0 (the rest goes back to the requester), so outvoting round 0
-    # and starving the escalation gains nothing.
+    # fresh replicas may not come), a strict majority of every round's reveals, backed by a revealer of round
+    # 0 and one of a later round, completes the job unproven: nobody is slashed for revealing another digest,
+    # only round 0's agreeing revealers are paid, each at most an honest round-0 replica's share, and the
+    # rest goes back to the requester; so outvoting round 0, starving the escalation and confirming there
+    # with more identities gains nothing.
     proven: bool = True
     if tally.agreeing == 0 and job.round > 0:
         tally = self._tally_all(job_id, job)
         proven = False
-        if not self._confirmed_later(job_id, job, tally.winner):
+        if not self._backed_across_rounds(job_id, job, tally.winner):
             tally = empty(Tally)
     # an escalated, proven job pays the escalation rounds from the faulty workers' slashes; else all is burned
     bounty_to: address = empty(address)
@@ -950,14 +958,17 @@ def _settle(job_id: uint256, job: Job, tally: Tally):
 
     protocol_fee: uint256 = job.fee * (terms & MASK16) // constants.BPS
     pool: uint256 = job.fee - protocol_fee
-    share: uint256 = pool // agreeing
+    payees: uint256 = agreeing  # unproven: round 0's agreeing revealers only (the backing above makes it > 0)
+    if not proven:
+        payees = agreeing - escalation_agreeing
+    share: uint256 = pool // payees
     refund: uint256 = 0
     if not proven:
         share = min(share, pool // job.base)
-        refund = pool - share * agreeing
+        refund = pool - share * payees
     # Work points are the burned protocol fee, split like the pool: an epoch's points then equal its burn
     # exactly, so emission (at most the burn) can never mint a self-dealer more than it burned.
-    point_share: uint256 = protocol_fee // agreeing
+    point_share: uint256 = protocol_fee // payees
     bounty_share: uint256 = 0
     if escalation_agreeing > 0:
         bounty_share = bounty // escalation_agreeing
@@ -965,14 +976,14 @@ def _settle(job_id: uint256, job: Job, tally: Tally):
     points: DynArray[uint256, constants.MAX_REPLICAS] = []
     bounty_paid: bool = False
     for i: uint256 in range(job.claims, bound=constants.MAX_REPLICAS):
-        if job.reveal_mask & (1 << i) == 0 or seals[i] != winner:
+        if job.reveal_mask & (1 << i) == 0 or seals[i] != winner or (not proven and i >= job.base):
             continue
-        # the first agreeing worker also takes the rounding remainders, so the parts sum exactly
+        # the first paid worker also takes the rounding remainders, so the parts sum exactly
         amount: uint256 = share
         earned: uint256 = point_share
         if len(paid_workers) == 0:
-            amount += pool - share * agreeing - refund
-            earned += protocol_fee - point_share * agreeing
+            amount += pool - share * payees - refund
+            earned += protocol_fee - point_share * payees
         if i >= job.base:
             amount += bounty_share
             if not bounty_paid:

@@ -238,21 +238,7 @@ def test_attack_sybil_majority_of_round_zero_cannot_take_the_honest_workers_stak
     assert sum(wealth(protocol, w) - start[w] for w in sybils) == -2 * WRONG_SLASH < 2 * POOL // 3
 
 
-@pytest.mark.parametrize(
-    "confirmers",
-    [
-        0,
-        pytest.param(
-            1,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="an unproven completion pays every agreeing identity up to a round-0 share, so a "
-                "third identity confirming in the starved round lifts the cluster to the whole pool: see "
-                "/tmp/h/contract-bugs.md (C2, second report)",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("confirmers", [0, 1, 2])
 def test_attack_a_sybil_majority_that_starves_the_escalation_gains_nothing(
     protocol, requester, honest, sybils, confirmers
 ):
@@ -260,8 +246,9 @@ def test_attack_a_sybil_majority_that_starves_the_escalation_gains_nothing(
     rounds (a small or busy network, or one the cluster crowds out); `confirmers` more identities of the
     cluster take a slot there and reveal the pair's garbage. The honest worker's stake is safe either way
     (an unproven result slashes no revealer), and the cluster ends no better than playing straight: with
-    no confirmation the job fails and the fee is refunded; a confirmed unproven completion pays nobody
-    more than a round-0 replica's share and refunds the rest."""
+    no confirmation the job fails and the fee is refunded; a confirmed unproven completion pays only round
+    0's agreeing revealers, each at most a round-0 replica's share, and refunds the rest (so confirming
+    identities add nothing)."""
     victim = honest[0]
     extra = [boa.env.generate_address(f"confirmer{i}") for i in range(confirmers)]
     for worker in extra:
@@ -286,11 +273,6 @@ def test_attack_a_sybil_majority_that_starves_the_escalation_gains_nothing(
     assert outcomes[WRONG] <= outcomes[HONEST], outcomes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="JobRegistry._confirmed_later iterates range(job.base, job.claims), which reverts when round 0 "
-    "was not full (claims < base): see /tmp/h/contract-bugs.md (C2, third report)",
-)
 def test_an_escalated_job_whose_first_round_was_not_full_still_settles(protocol, registry, requester, honest):
     """A liar cannot lock a job (fee and every claimant's collateral) for good: a 3-replica job that only two
     operators claim, one revealing another digest, escalates; nobody takes the new round; at its reveal
@@ -303,6 +285,59 @@ def test_an_escalated_job_whose_first_round_was_not_full_still_settles(protocol,
         lambda w, r: WRONG if w == honest[1] else HONEST,
     )
     assert run.escalations == 1 and run.phase == Phase.FAILED
+
+
+def test_an_escalated_job_whose_first_round_was_not_full_pays_its_escalation_slots_the_bounty(
+    protocol, registry, requester, honest
+):
+    """Round 0 is the slots it filled, not the replicas posted: a 3-replica job that two operators claim
+    (one lying) escalates, and five fresh operators take slots 2..6. Slot 2 is an escalation slot, so its
+    worker shares the liar's bounty like the other four; the honest round-0 worker is paid without it."""
+    liar = honest[1]
+    run = run_job(
+        protocol,
+        requester,
+        3,
+        lambda r: honest[:2] if r == 0 else honest[2:],
+        lambda w, r: WRONG if w == liar else HONEST,
+    )
+    assert run.escalations == 1 and run.phase == Phase.COMPLETED
+    round1 = run.rounds[1]
+    assert len(round1) == 5 and registry.get_job(run.job_id).first_slot == 2
+    bounty = WRONG_SLASH * REWARD_BPS // BPS
+    share = POOL // 6
+    assert run.paid[honest[0]] == share + (POOL - 6 * share)  # the first paid takes the rounding
+    assert sorted(run.paid[w] for w in round1) == sorted(
+        [share + bounty // 5 + (bounty - 5 * (bounty // 5))] + [share + bounty // 5] * 4
+    )
+    assert liar not in run.paid
+
+
+def test_an_unproven_completion_pays_only_round_zero_and_refunds_the_rest(
+    protocol, registry, requester, honest
+):
+    """Round 0 (3 replicas) splits: two honest workers against a liar who reveals, plus nobody else; the
+    escalation round gets a single honest claimant (no quorum of 3), and the last round nobody. The result
+    the honest three revealed is a strict majority across rounds, backed by round 0 and a later round: the
+    job completes unproven. The round-0 revealers of it are paid a round-0 share each, the confirmer is
+    not paid from the pool, the liar is not slashed (no final quorum proved it wrong) and the requester gets
+    the rest back."""
+    liar, confirmer = honest[2], honest[3]
+    balance = protocol.token.balanceOf(requester)
+    run = run_job(
+        protocol,
+        requester,
+        3,
+        lambda r: honest[:3] if r == 0 else [confirmer] if r == 1 else [],
+        lambda w, r: WRONG if w == liar else HONEST,
+    )
+    assert run.escalations == 2 and run.phase == Phase.COMPLETED
+    assert run.paid == {honest[0]: POOL // 3, honest[1]: POOL // 3}
+    assert not run.slashes
+    (done,) = named(protocol, "JobCompleted", run.logs)
+    assert (done.agreeing, done.paid) == (3, 2 * (POOL // 3))
+    # post_job funds the requester with exactly the fee it escrows: what it holds after is the refund
+    assert protocol.token.balanceOf(requester) == balance + POOL - 2 * (POOL // 3)
 
 
 # ---------------------------------------------------------------- selection

@@ -138,7 +138,7 @@ class Job:
     terms: tuple[int, int, int]  # protocol fee, wrong-result and liveness slash bps in force at posting
     windows: tuple[int, int, int]  # claim, commit, reveal
     seed: int  # the current round's selection seed
-    base: int = 0  # replicas of round 0: slots below it are round 0's
+    base: int = 0  # round 0's slots: its posted replicas, then (from the first escalation) its claimants
     round: int = 0
     first: int = 0  # slot where the current round starts
     state: int = OPEN  # stored state: OPEN, CLAIMED or terminal
@@ -539,6 +539,8 @@ class ProtocolModel:
     def escalate(self, job: Job, now: int, randao: bytes) -> Settlement:
         """A new round: fresh slots after every earlier claimant, two more replicas (as slots allow), a
         majority quorum, new windows from now and a new seed."""
+        if job.round == 0:
+            job.base = len(job.claimants)  # round 0 as it ran: every later slot is an escalation slot
         job.round += 1
         job.first = len(job.claimants)
         job.replicas = min(job.replicas + ESCALATION_STEP, MAX_REPLICAS - len(job.claimants))
@@ -559,13 +561,15 @@ class ProtocolModel:
         if disputed and job.can_escalate():
             return self.escalate(job, now, randao)
         # The last round proves a result only with its own quorum; without one, an escalated job completes
-        # unproven on a strict majority of every round's reveals that an escalation round's revealer
-        # confirmed: nobody slashed for revealing, no bounty, nobody paid more than a round-0 replica's
-        # share of the pool (the rest refunded).
+        # unproven on a strict majority of every round's reveals that a round-0 revealer and an escalation
+        # round's revealer both revealed: nobody slashed for revealing, no bounty, only round 0's revealers
+        # of it paid, each at most a round-0 replica's share of the pool (the rest refunded).
         proven = True
         if winner is None and job.round > 0:
             winner, proven = job.tally_all(), False
-            if not any(job.revealed.get(w) == winner for w in job.claimants[job.base :]):
+            later = any(job.revealed.get(w) == winner for w in job.claimants[job.base :])
+            first = any(job.revealed.get(w) == winner for w in job.claimants[: job.base])
+            if not (later and first):
                 winner = None
         c = job.collateral
         protocol_fee_bps, wrong_bps, liveness_bps = job.terms
@@ -595,16 +599,18 @@ class ProtocolModel:
 
         protocol_fee = job.fee * protocol_fee_bps // BPS
         pool = job.fee - protocol_fee
-        share = pool // len(agreeing)
+        escalation = [w for w in agreeing if job.claimants.index(w) >= job.base]
+        # unproven: the escalation rounds' confirmers are not paid from the pool (nor earn points)
+        payees = agreeing if proven else [w for w in agreeing if w not in escalation]
+        share = pool // len(payees)
         refund = 0
         if not proven:
             share = min(share, pool // job.base)
-            refund = pool - share * len(agreeing)
-        escalation = [w for w in agreeing if job.claimants.index(w) >= job.base]
+            refund = pool - share * len(payees)
         bounty_share = out.bounty // len(escalation) if escalation else 0
         assert escalation or out.bounty == 0, "model: a bounty with nobody to pay it"
-        for n, worker in enumerate(agreeing):
-            amount = share + (pool - share * len(agreeing) - refund if n == 0 else 0)
+        for n, worker in enumerate(payees):
+            amount = share + (pool - share * len(payees) - refund if n == 0 else 0)
             if worker in escalation:
                 amount += bounty_share + (
                     out.bounty - bounty_share * len(escalation) if worker == escalation[0] else 0
@@ -617,10 +623,10 @@ class ProtocolModel:
         out.protocol_fee = protocol_fee
         self._burn(self.registry, protocol_fee)
         epoch = self.epoch_at(now)
-        point_share = protocol_fee // len(agreeing)
-        for n, worker in enumerate(agreeing):
+        point_share = protocol_fee // len(payees)
+        for n, worker in enumerate(payees):
             # points: the burned protocol fee, split like the pool (the first takes the remainder)
-            earned = point_share + (protocol_fee - point_share * len(agreeing) if n == 0 else 0)
+            earned = point_share + (protocol_fee - point_share * len(payees) if n == 0 else 0)
             self.points[(worker, epoch)] += earned
             self.earners[epoch].add(worker)
             self.epoch_points[epoch] += earned
