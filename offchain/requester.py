@@ -415,7 +415,7 @@ class Client:
         return self.contracts.job_id_from(receipt), receipts
 
     def is_optimistic(self, job_id: int) -> bool:
-        return bool(self.contracts.registry.functions.is_optimistic(job_id).call())
+        return self.contracts.is_optimistic(job_id)
 
     def check_challenge(self, job_id: int, result_digest: bytes) -> ChallengeTarget:
         """Everything `JobRegistry.challenge` checks that a user can act on, before anything is uploaded or

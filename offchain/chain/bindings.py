@@ -171,6 +171,10 @@ class Tessera:
         )
         return WorkerEntry(claimed, committed, revealed, bytes(seal))
 
+    def is_optimistic(self, job_id: int) -> bool:
+        """Whether the job was posted with `post_job_optimistic` (its result waits out a challenge window)."""
+        return bool(self.registry.functions.is_optimistic(job_id).call())
+
     def claimants(self, job_id: int) -> list[str]:
         return list(self.registry.functions.claimants(job_id).call())
 

@@ -179,6 +179,7 @@ class Pipeline:
         # job id -> (round, stake generation, selected_at): read once per round and stake change
         self._selection: dict[int, tuple[int, int, int]] = {}
         self._settlement_checks: dict[int, float] = {}  # ESCALATED job id -> chain time of its next read
+        self._challenge_ends: dict[int, float] = {}  # 1-replica job id -> end of its challenge window (or 0)
         self._stake_generation = 0  # bumped by every Staking event that moves a stake (`on_stake_event`)
         self._make_salt = make_salt
         self._stopping = stopping
@@ -621,6 +622,8 @@ class Pipeline:
             return self._done(job, view.phase)
         if view.round > job.round:
             return self._escalated(job, view)
+        if self._in_challenge_window(job, view):
+            return False  # an optimistic result settles when its challenge window closes
         if not self._finalize_turn_now(job):
             return False  # reveals pending, or another worker's turn first
         if self._settled_or_settling(job):
@@ -645,6 +648,25 @@ class Pipeline:
         now (`Ledger.escalate`: a claimed job waits in ESCALATED)."""
         self._finalize_turns.pop(job.job_id, None)
         return self.ledger.escalate(_round_of(view)) is not None
+
+    def _in_challenge_window(self, job: JobRecord, view: JobView) -> bool:
+        """Whether ``job`` is optimistic and its challenge window (its round-0 reveal window) is still open:
+        finalize cannot settle it before, so the worker waits without simulating or sending one. Whether a
+        job is optimistic is read once (it never changes); a challenge escalates it (`_escalated`)."""
+        if job.round > 0 or job.replicas != 1:
+            return False
+        end = self._challenge_ends.get(job.job_id)
+        if end is None:
+            end = float(view.reveal_deadline) if self.contracts.is_optimistic(job.job_id) else 0.0
+            self._challenge_ends[job.job_id] = end
+            if end:
+                log.info(
+                    "job %d: optimistic: the result settles when its challenge window closes (chain time %d)",
+                    job.job_id,
+                    end,
+                    extra={"job_id": job.job_id},
+                )
+        return self._chain_time() < end
 
     def _settled_or_settling(self, job: JobRecord) -> bool:
         """Whether the job is settled in the pending block: a `reveal_and_finalize` (or another worker's
@@ -763,6 +785,7 @@ class Pipeline:
         outcome = phase.name.lower()
         self._finalize_turns.pop(job.job_id, None)
         self._settlement_checks.pop(job.job_id, None)
+        self._challenge_ends.pop(job.job_id, None)
         self._selection.pop(job.job_id, None)
         if self.ledger.transition(job.job_id, job.state, JobState.DONE, outcome=outcome):
             self.metrics.jobs.labels(outcome).inc()
