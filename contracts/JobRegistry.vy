@@ -862,8 +862,10 @@ def _can_escalate(job: Job) -> bool:
 @internal
 def _escalate(job_id: uint256, job: Job):
     # a fresh round: new slots after every earlier claimant, a larger majority quorum, new windows, new seed
-    if job.round == 0:
-        job.base = job.claims  # round 0 as it ran (it may not have filled): later slots are escalation slots
+    if job.round == 0 and not job.optimistic:
+        # round 0 as it ran (it may not have filled): later slots are escalation slots. An optimistic job's
+        # round 0 is its one worker: the challenger (slot 1) is the first escalation slot and shares the bounty
+        job.base = job.claims
     job.round += 1
     job.first = job.claims
     job.replicas = min(job.replicas + constants.ESCALATION_STEP, constants.MAX_REPLICAS - job.claims)

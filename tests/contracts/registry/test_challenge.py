@@ -116,6 +116,10 @@ def test_a_challenge_escalates_and_the_wrong_worker_loses_its_stake(
     assert bounty == COLLATERAL // 2
     pool = FEE - completed.protocol_fee
     assert sum(paid.values()) == pool + bounty
+    for w in fresh:
+        assert paid[w] == pool // 4 + bounty // 4
+    # the challenger, the first paid and the first escalation slot, also takes both rounding remainders
+    assert paid[challenger] == pool - 3 * (pool // 4) + bounty - 3 * (bounty // 4)
 
 
 def test_a_wrong_challenge_loses_the_bond(protocol, registry, staking, requester, staked_operators):
