@@ -38,7 +38,7 @@ $(ANVIL): package.json package-lock.json
 setup: $(BIN)/.installed $(ANVIL) ## Create .venv and install Python and npm dependencies
 
 test: setup $(FRONTEND)/node_modules/.installed browser-deps ## Run the whole test suite (what CI runs)
-	$(PYTEST) -n 2 tests; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+	$(PYTEST) -n 2 --dist worksteal tests; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 test-contracts: setup ## Contract tests only
 	$(PYTEST) tests/contracts

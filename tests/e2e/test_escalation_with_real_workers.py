@@ -43,7 +43,7 @@ from tests.support.contracts import TEST_PARAMS, deploy_tessera
 from tests.support.market import STAKE, Market, publish_spec
 from tests.worker import conftest as worker_conftest
 
-pytestmark = pytest.mark.anvil
+pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 artifacts = worker_conftest.artifacts  # the compiled contracts (session fixture), reused
 
 HONEST, LIARS, FRESH = 1, (3, 4), (5, 6, 7, 8, 9)  # dev accounts; 0 deploys, 2 posts the job

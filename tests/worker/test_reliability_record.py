@@ -65,6 +65,7 @@ def _pass(m: Market, seconds: int) -> None:
     rpc(m.w3, "evm_mine")
 
 
+@pytest.mark.slow
 def test_record_counts_agreed_claims_slashes_by_reason_and_misses_across_an_escalation(
     market: Market, governance, operator, requester
 ):

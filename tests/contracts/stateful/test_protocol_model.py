@@ -24,6 +24,7 @@ snapshot, block timestamp included. Profiles: "quick" (50 x 50, CI) and "deep" (
 chosen by HYPOTHESIS_PROFILE in tests/contracts/conftest.py.
 """
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
@@ -262,6 +263,7 @@ class ProtocolMachine(RuleBasedStateMachine):
                 self.d.drain()
 
 
+@pytest.mark.slow
 def test_protocol_matches_model(
     token_deployer, staking_deployer, emitter_deployer, registry_deployer, governance
 ):
