@@ -83,6 +83,18 @@ def _fixed_prevrandao():
         patch.prevrandao = kept
 
 
+@pytest.fixture(autouse=True)
+def _fresh_storage_traces():
+    """boa keeps every keccak preimage and written slot per address for the whole process, to print a
+    contract's storage when a call reverts. Addresses repeat across tests (the same deployer and nonce
+    under each anchor), so a revert could decode another test's contract's slots with this one's types
+    and fail in the repr (AttributeError: 'IntegerT' object has no attribute 'key_type', seen once the
+    test order changed). Each test starts with empty traces."""
+    boa.env.sha3_trace = {}
+    boa.env.sstore_trace = {}
+    yield
+
+
 @pytest.fixture(scope="session")
 def token_deployer():
     return boa.load_partial(contract_path("TesseraToken.vy"))
