@@ -303,6 +303,24 @@ class Tessera:
         assert reg.functions.get_job(job_id).call()[1] == Phase.COMPLETED, "escalated job did not complete"
         return {"round 0": gas0, "round 1": gas1}
 
+    def run_optimistic_job(self, requester: str, worker: str) -> dict[str, list[int]]:
+        """An optimistic job nobody challenges (the worker's flow): `post_job_optimistic`, claim, commit,
+        a `reveal_and_finalize` that cannot settle it, then `finalize` once the challenge window closed."""
+        reg, send = self.registry, self.node.send
+        gas: dict[str, list[int]] = {"post_job": [], "claim": [], "commit": [], "reveal": [], "finalize": []}
+        post = reg.functions.post_job_optimistic(
+            SPEC_CID, SPEC_DIGEST, FEE, COLLATERAL, WINDOW, WINDOW, WINDOW
+        )
+        gas["post_job"].append(send(post, requester))
+        job_id = reg.functions.job_count().call()
+        self.play_round(job_id, [worker], gas, fold="all")
+        settled = reg.functions.get_job(job_id).call()[1] == Phase.COMPLETED
+        assert not settled, "the optimistic job settled inside its challenge window"
+        self.until(reg.functions.get_job(job_id).call()[11])  # reveal_deadline: the window closes
+        gas["finalize"].append(send(reg.functions.finalize(job_id), requester))
+        assert reg.functions.get_job(job_id).call()[1] == Phase.COMPLETED, "optimistic job did not complete"
+        return gas
+
 
 SPEC_DIGEST = hashlib.sha256(b"tessera benchmark spec").digest()
 
@@ -366,6 +384,7 @@ def measure() -> dict:
         fresh = [operators[0], operators[3], *operators[4:7]]
         t.run_escalated_job(requester, [three[0], three[1], operators[7]], fresh)
         escalated = t.run_escalated_job(requester, [three[0], three[1], operators[8]], fresh)
+        optimistic = t.run_optimistic_job(requester, one[0])
 
         # cancel and expire, steady state (the registry and the requester keep non-zero balances)
         post = t.registry.functions.post_job(
@@ -417,7 +436,14 @@ def measure() -> dict:
         )
 
     meta = {"hardfork": hardfork, "fillers": jobs_filled, "client": client}
-    return {"ops": ops, "cold": cold, "rounds": rounds, "escalated": escalated, "meta": meta}
+    return {
+        "ops": ops,
+        "cold": cold,
+        "rounds": rounds,
+        "escalated": escalated,
+        "optimistic": optimistic,
+        "meta": meta,
+    }
 
 
 def tables(m: dict) -> str:
@@ -580,7 +606,12 @@ def tables(m: dict) -> str:
     )
 
     rows = []
-    for label, gas in (("1 replica, unchecked", a["1w"]), ("3 replicas, quorum 2", a["3w"])):
+    levels = (
+        ("1 replica, unchecked", a["1w"]),
+        ("optimistic, unchallenged", m["optimistic"]),
+        ("3 replicas, quorum 2", a["3w"]),
+    )
+    for label, gas in levels:
         rows.append([label, total(gas)] + [f"{(total(gas) / peer):.2f}" for _, _, peer in PEERS])
     rows.append(["escalated (3 disputed, then 5)", esc] + [f"{esc / peer:.2f}" for _, _, peer in PEERS])
     out.append(
@@ -805,7 +836,9 @@ def findings(m: dict, traced: dict) -> str:
         f"settling): 1-replica lifecycle {one_w:,} gas, target {TARGET_LIFECYCLE_1:,} "
         f"{verdict(one_w, TARGET_LIFECYCLE_1)}; each extra replica {extra_w:,}, target "
         f"{TARGET_EXTRA_REPLICA:,} {verdict(extra_w, TARGET_EXTRA_REPLICA)}. Gas per verified result: "
-        f"{one_w:,} (1 replica, unchecked), {three_w:,} (3 replicas, quorum 2), {esc:,} (escalated: 3 "
+        f"{one_w:,} (1 replica, unchecked), {total(m['optimistic']):,} (optimistic, unchallenged: its "
+        f"`finalize` after the window is one more transaction), {three_w:,} (3 replicas, quorum 2), "
+        f"{esc:,} (escalated: 3 "
         f"replicas disputed, then 5 fresh ones; {n_escalated} "
         f"transactions), against iExec 1,820,000, Chainlink 577,046, Ritual 495,015 and ORA opML ~1,660,000.",
         f"- Escalation: the escalating `finalize` costs {escalating_finalize:,}; the new round "
