@@ -1,6 +1,7 @@
-"""`make demo ARGS=--faulty`: five honest workers and a Sybil pair (one operator's stake split over two
-identities, both revealing the same wrong, self-consistent result for every job). Selection decides which
-workers take each job's three first-round slots. Whenever the Sybils take part, the round's reveals
+"""`make demo ARGS=--faulty`: five honest workers and a Sybil pair (two identities of one attacker, an
+honest operator's stake each, both revealing the same wrong, self-consistent result for every job).
+Selection decides which workers take each job's three first-round slots (with 2/7 of the stake the
+Sybils are in some job of nearly every run). Whenever the Sybils take part, the round's reveals
 disagree, so the job escalates at its reveal deadline to fresh replicas (five honest workers leave a fresh
 honest quorum whatever the first round was); the escalation settles the job on the honest result; the
 Sybils are slashed and jailed; no honest worker ever loses stake, and every honest revealer is paid."""
