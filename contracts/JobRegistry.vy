@@ -960,13 +960,12 @@ def _settle(job_id: uint256, job: Job, tally: Tally):
 
     protocol_fee: uint256 = job.fee * (terms & MASK16) // constants.BPS
     pool: uint256 = job.fee - protocol_fee
-    payees: uint256 = agreeing  # unproven: round 0's agreeing revealers only (the backing above makes it > 0)
-    if not proven:
-        payees = agreeing - escalation_agreeing
-    share: uint256 = pool // payees
+    payees: uint256 = agreeing
+    share: uint256 = pool // agreeing
     refund: uint256 = 0
-    if not proven:
-        share = min(share, pool // job.base)
+    if not proven:  # round 0's agreeing revealers only (the backing above makes them > 0), capped
+        payees = agreeing - escalation_agreeing
+        share = min(pool // payees, pool // job.base)
         refund = pool - share * payees
     # Work points are the burned protocol fee, split like the pool: an epoch's points then equal its burn
     # exactly, so emission (at most the burn) can never mint a self-dealer more than it burned.

@@ -68,3 +68,13 @@ def transact(w3: Web3, account: LocalAccount, contract: Any, fn: str, *args: Any
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
     assert receipt["status"] == 1, f"{fn}{args} reverted"
     return receipt
+
+
+def reverted_blocks(w3: Web3, senders: set[str], first_block: int) -> list[int]:
+    """The blocks from ``first_block`` on holding a failed transaction sent by one of ``senders``."""
+    found = []
+    for number in range(first_block, w3.eth.block_number + 1):
+        for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
+            if tx["from"] in senders and w3.eth.get_transaction_receipt(tx["hash"])["status"] != 1:
+                found.append(number)
+    return found

@@ -19,7 +19,7 @@ from eth_account.signers.local import LocalAccount
 from offchain.chain.bindings import Phase
 from offchain.worker.ledger import JobState
 from offchain.worker.service import Worker
-from tests.support.chain import TSR, dev_account, transact
+from tests.support.chain import TSR, dev_account, reverted_blocks, transact
 from tests.support.market import MATMUL, Market, publish_spec, worker_settings
 from tests.worker.fakes import InProcessCompute
 
@@ -63,15 +63,6 @@ def _arrange(m: Market, requester: LocalAccount, windows, wanted) -> tuple[int, 
     pytest.fail(f"no job in {TRIES} posts arranged the selection this test needs")
 
 
-def _senders_reverted(m: Market, senders: set[str], first_block: int) -> list[int]:
-    w3, found = m.w3, []
-    for number in range(first_block, w3.eth.block_number + 1):
-        for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
-            if tx["from"] in senders and w3.eth.get_transaction_receipt(tx["hash"])["status"] != 1:
-                found.append(number)
-    return found
-
-
 @pytest.fixture
 def unequal(market: Market, governance, operator) -> Market:
     _stake(market, governance, operator, EXTRA_STAKE, register=False)
@@ -111,7 +102,7 @@ def test_an_unselected_worker_sends_no_claim_and_the_selected_one_claims(
     assert done and c.get_job(job_id).phase == Phase.COMPLETED
     assert c.claimants(job_id) == [operator.address]
     assert m.w3.eth.get_transaction_count(small.address) == nonce  # no claim, not even a reverted one
-    assert _senders_reverted(m, {operator.address, small.address}, first_block) == []
+    assert reverted_blocks(m.w3, {operator.address, small.address}, first_block) == []
 
 
 def test_a_worker_selected_later_in_the_claim_window_claims_then_and_not_before(
@@ -138,4 +129,4 @@ def test_a_worker_selected_later_in_the_claim_window_claims_then_and_not_before(
     assert len(claims) == 1
     claimed_at = m.w3.eth.get_block(claims[0].block_number)["timestamp"]
     assert at <= claimed_at < at + 10  # at its selection time (a block a second, a 0.2 s poll), not before
-    assert _senders_reverted(m, {small.address}, first_block) == []
+    assert reverted_blocks(m.w3, {small.address}, first_block) == []

@@ -14,7 +14,7 @@ import pytest
 from offchain.chain.bindings import Phase
 from offchain.worker.ledger import JobState
 from offchain.worker.service import Worker
-from tests.support.chain import TSR, transact
+from tests.support.chain import TSR, reverted_blocks, transact
 from tests.support.market import MATMUL, Market, publish_spec, worker_settings
 from tests.worker.fakes import InProcessCompute
 
@@ -30,15 +30,6 @@ def _post_optimistic(m: Market, requester) -> int:
     transact(m.w3, requester, c.token, "approve", c.registry.address, FEE)
     terms = (hashlib.sha256(raw).digest(), FEE, COLLATERAL, 600, 600, CHALLENGE_WINDOW_S)
     return c.job_id_from(transact(m.w3, requester, c.registry, "post_job_optimistic", cid, *terms))
-
-
-def _reverted_from(m: Market, sender: str, first_block: int) -> list[int]:
-    w3, found = m.w3, []
-    for number in range(first_block, w3.eth.block_number + 1):
-        for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
-            if tx["from"] == sender and w3.eth.get_transaction_receipt(tx["hash"])["status"] != 1:
-                found.append(number)
-    return found
 
 
 def test_the_worker_settles_an_optimistic_job_once_its_challenge_window_closes(market, operator, requester):
@@ -79,4 +70,4 @@ def test_the_worker_settles_an_optimistic_job_once_its_challenge_window_closes(m
     assert done, final
     assert final.error_code is None and market.contracts.get_job(job_id).phase == Phase.COMPLETED
     assert settled_by_worker
-    assert _reverted_from(market, operator.address, first_block) == []
+    assert reverted_blocks(market.w3, {operator.address}, first_block) == []
